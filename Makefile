@@ -10,12 +10,13 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
 run: setup
 	$(PY) scripts/run_scenario.py --scenario steady_design --controller rule_based --hours 24 --out $(OUT)
 
+# pytest exit code 5 (no test collected) is a failure with a clear message, never a silent pass.
 test: setup
-	$(PY) -m pytest
+	@$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo 'make test: pytest collected no tests' >&2; exit 1; fi; exit $$rc

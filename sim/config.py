@@ -1,0 +1,402 @@
+"""Typed, validated configuration of plants and scenarios (YAML in ``configs/``).
+
+Every field carries its unit in its name and its source in ``description``. Loading is strict:
+an unknown key, a missing key or a value out of its physical range raises :class:`ConfigError`
+naming the field, the value and what was expected. YAML is read with ``yaml.safe_load`` only:
+configs are data, never code.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A config file or value is wrong; the message names the field, the value and the rule."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def F(lo=None, hi=None, desc: str = "", **kw):
+    """A numeric field with inclusive bounds and a description (unit and source)."""
+    return Field(ge=lo, le=hi, description=desc, **kw)
+
+
+# --------------------------------------------------------------------------------- plant ---
+class WasteDesign(_Strict):
+    """Design waste, wet basis [wt %] (domain.md §2). Must sum to 100."""
+
+    carbon_pct: float = F(5, 40, "C, wet wt %")
+    hydrogen_pct: float = F(0.5, 6, "H, wet wt %")
+    oxygen_pct: float = F(2, 25, "O, wet wt %")
+    nitrogen_pct: float = F(0, 3, "N, wet wt %")
+    sulphur_pct: float = F(0, 1, "S, wet wt %")
+    chlorine_pct: float = F(0, 2, "Cl, wet wt %")
+    ash_pct: float = F(2, 40, "ash, wet wt %")
+    moisture_pct: float = F(10, 65, "moisture, wet wt %")
+    fixed_carbon_daf_frac: float = F(0.02, 0.4, "fixed carbon per kg dry ash-free matter [-]")
+    bulk_density_kg_m3: float = F(150, 700, "hopper bulk density [kg/m3]")
+
+    @model_validator(mode="after")
+    def _sums_to_100(self):
+        total = (self.carbon_pct + self.hydrogen_pct + self.oxygen_pct + self.nitrogen_pct
+                 + self.sulphur_pct + self.chlorine_pct + self.ash_pct + self.moisture_pct)
+        if abs(total - 100.0) > 0.05:
+            raise ValueError(f"waste composition sums to {total:.3f} wt %, expected 100")
+        if self.carbon_pct / 100 < self.fixed_carbon_daf_frac * (
+                total - self.ash_pct - self.moisture_pct) / 100:
+            raise ValueError("fixed carbon exceeds total carbon")
+        return self
+
+
+class Design(_Strict):
+    """Design operating point of the line (domain.md §2)."""
+
+    feed_rate_t_h: float = F(5, 80, "waste throughput [t/h]")
+    excess_air_ratio: float = F(1.2, 2.5, "lambda at design [-]")
+    primary_air_fraction: float = F(0.3, 0.9, "primary share of total combustion air [-]")
+    primary_air_temp_degc: float = F(20, 300, "primary air after the steam-air preheater [degC]")
+    secondary_air_temp_degc: float = F(10, 300, "secondary air temperature [degC]")
+    ambient_temp_degc: float = F(-30, 45, "ambient air temperature [degC]")
+
+
+class Grate(_Strict):
+    """Moving-grate bed (domain.md §4, §9)."""
+
+    n_cells: int = F(4, 40, "bed cells moving with the grate [-]")
+    area_m2: float = F(10, 400, "grate area [m2]")
+    residence_design_min: float = F(20, 180, "waste residence on the grate at 100 % speed [min]")
+    zone_air_split: tuple[float, ...] = Field(description="primary-air share of each cell [-], sums to 1")
+    bed_cp_j_kg_k: float = F(800, 4000, "specific heat of the bed material [J/kg/K]")
+    flame_to_bed_emissivity: float = F(0.05, 1.0, "effective emissivity flame/refractory -> bed [-]")
+    drying_temp_degc: float = F(80, 150, "bed temperature at which moisture evaporates [degC]")
+    devol_prefactor_1_s: float = F(1.0, 1e8, "Arrhenius pre-factor of devolatilisation [1/s]")
+    devol_activation_j_mol: float = F(1e4, 3e5, "activation energy of devolatilisation [J/mol]")
+    char_prefactor_1_s: float = F(1.0, 1e8, "Arrhenius pre-factor of char oxidation [1/s]")
+    char_activation_j_mol: float = F(1e4, 3e5, "activation energy of char oxidation [J/mol]")
+    min_cell_mass_kg: float = F(1, 1000, "mass below which a cell is treated as empty [kg]")
+    stoking_conductance_w_k: float = F(0, 1e6, "heat exchange between neighbouring cells by grate mixing [W/K]")
+    feeder_push_share: float = F(0, 1, "share of the bed movement due to the feeder ram's push [-]")
+
+    @model_validator(mode="after")
+    def _split(self):
+        if len(self.zone_air_split) != self.n_cells:
+            raise ValueError(f"zone_air_split has {len(self.zone_air_split)} values, expected n_cells={self.n_cells}")
+        if abs(sum(self.zone_air_split) - 1) > 1e-6 or min(self.zone_air_split) < 0:
+            raise ValueError("zone_air_split must be non-negative and sum to 1")
+        return self
+
+
+class Furnace(_Strict):
+    """Furnace gas, 2-s zone and raw pollutant formation (domain.md §4, §6)."""
+
+    wall_area_m2: float = F(50, 3000, "membrane-wall area of the furnace and 2-s zone [m2]")
+    wall_effective_emissivity: float = F(0.02, 1.0, "gas->wall effective emissivity incl. refractory lining [-]")
+    thermocouple_tau_s: float = F(1, 300, "thermocouple first-order lag [s]")
+    o2_analyser_tau_s: float = F(1, 120, "O2 analyser (zirconia, wet) first-order lag [s]")
+    co_base_mg_nm3: float = F(0.1, 500, "CO at the reference O2/temperature/mixing [mg/Nm3, 11 % O2 dry]")
+    co_ref_o2_dry_pct: float = F(2, 15, "O2 of the CO reference point [vol % dry]")
+    co_o2_scale_pct: float = F(0.1, 10, "O2 drop that multiplies CO by e [vol %]")
+    co_ref_temp_degc: float = F(700, 1300, "temperature of the CO reference point [degC]")
+    co_temp_scale_k: float = F(5, 500, "temperature drop that multiplies CO by e [K]")
+    co_ref_secondary_frac: float = F(0.05, 0.8, "secondary-air share of the CO reference point [-]")
+    co_mixing_exponent: float = F(0, 5, "CO ~ (reference secondary share / share)^exponent [-]")
+    nox_fuel_n_conversion: float = F(0.0, 0.3, "fuel-N to NOx at the reference point [-]")
+    nox_ref_temp_degc: float = F(700, 1300, "NOx reference temperature [degC]")
+    nox_temp_scale_k: float = F(10, 2000, "temperature rise that multiplies NOx conversion by e [K]")
+    nox_ref_o2_dry_pct: float = F(2, 15, "NOx reference O2 [vol % dry]")
+    nox_o2_exponent: float = F(0, 3, "NOx conversion ~ (O2/O2_ref)^exponent [-]")
+    sncr_max_efficiency: float = F(0, 1, "peak SNCR NOx removal [-]")
+    sncr_opt_temp_degc: float = F(800, 1150, "temperature of peak SNCR efficiency [degC]")
+    sncr_window_k: float = F(10, 500, "Gaussian half-width of the SNCR temperature window [K]")
+    sncr_nsr_k: float = F(0.1, 10, "removal ~ 1 - exp(-k NSR) [-]")
+    nh3_oxidation_temp_degc: float = F(900, 1300, "temperature above which excess NH3 burns to NO [degC]")
+    nh3_capture_frac: float = F(0, 1, "share of unreacted NH3 retained downstream (ash, filter) [-]")
+    flame_loss_temp_degc: float = F(300, 800, "furnace temperature below which the flame is lost (trip) [degC]")
+
+
+class Drum(_Strict):
+    """Drum, risers and downcomers (Åström & Bell 2000)."""
+
+    total_volume_m3: float = F(5, 300, "drum + risers + downcomers [m3]")
+    drum_volume_m3: float = F(1, 100, "drum [m3]")
+    riser_volume_m3: float = F(1, 200, "risers [m3]")
+    downcomer_volume_m3: float = F(0.5, 100, "downcomers [m3]")
+    level_area_m2: float = F(1, 100, "drum water-surface area at normal level [m2]")
+    metal_mass_kg: float = F(1e4, 2e6, "metal in contact with the saturated mixture [kg]")
+    metal_cp_j_kg_k: float = F(400, 600, "specific heat of boiler steel [J/kg/K]")
+    circulation_ratio: float = F(3, 50, "downcomer flow / steam generation at design [-]")
+    bubble_tau_s: float = F(1, 120, "time constant of steam volume under the level [s]")
+    steam_under_level_m3: float = F(0, 20, "steam bubbles below the level at design [m3]")
+    design_pressure_mpa: float = F(1, 14, "drum pressure at design [MPa]")
+    feedwater_temp_degc: float = F(60, 250, "feedwater after the economiser inlet [degC]")
+    trip_level_low_low_mm: float = F(-1000, -50, "low-low level trip [mm]")
+    trip_level_high_high_mm: float = F(50, 1000, "high-high level trip [mm]")
+
+
+class Boiler(_Strict):
+    """Convective boiler passes and superheater (domain.md §2, §5, §9)."""
+
+    radiant_exit_temp_degc: float = F(500, 1000, "gas leaving the radiant passes at design [degC]")
+    superheater_exit_temp_degc: float = F(350, 800, "gas leaving the superheater at design [degC]")
+    exit_temp_degc: float = F(150, 350, "boiler exit gas at design, clean [degC]")
+    economiser_sink_temp_degc: float = F(60, 300, "mean water temperature in the economiser [degC]")
+    convective_flow_exponent: float = F(0, 1, "UA ~ (gas flow)^n, n = 0.6 for turbulent cross-flow [-]")
+    steam_temp_degc: float = F(300, 550, "superheated steam set by attemperation [degC]")
+    superheater_pressure_drop_mpa: float = F(0, 1.5, "drum -> turbine pressure drop at design flow [MPa]")
+    fouling_rate_per_h: float = F(0, 0.05, "loss of convective UA per hour without soot blowing [-/h]")
+    fouling_max: float = F(0, 0.8, "maximum UA loss from fouling [-]")
+    soot_blow_interval_h: float = F(0.5, 48, "soot-blowing period [h]")
+    soot_blow_recovery: float = F(0, 1, "share of the fouling removed by one soot blow [-]")
+    wall_loss_mw: float = F(0, 5, "casing/radiation loss of the boiler at design [MW]")
+
+
+class Turbine(_Strict):
+    """Turbine-generator and own consumption (domain.md §2, §9)."""
+
+    isentropic_efficiency: float = F(0.5, 0.95, "[-]")
+    generator_efficiency: float = F(0.9, 0.995, "[-]")
+    design_valve_pct: float = F(10, 100, "admission valve at design [%]")
+    base_load_mw: float = F(0, 10, "own use independent of load (FGT, cranes, lighting) [MW]")
+    id_fan_design_mw: float = F(0, 5, "induced-draught fan at design gas flow [MW], ~ flow^3")
+    pa_fan_design_mw: float = F(0, 3, "primary-air fan at design [MW], ~ flow^3")
+    sa_fan_design_mw: float = F(0, 3, "secondary-air fan at design [MW], ~ flow^3")
+    feed_pump_design_mw: float = F(0, 3, "feedwater pump at design [MW], ~ flow")
+
+
+class FlueGasTreatment(_Strict):
+    """Semi-dry lime, activated carbon, bag filter (domain.md §4, §6)."""
+
+    sulphur_ash_retention: float = F(0, 0.9, "fuel-S retained in bottom ash [-]")
+    chlorine_ash_retention: float = F(0, 0.9, "fuel-Cl retained in bottom ash [-]")
+    fly_ash_frac: float = F(0, 0.5, "share of ash carried to the filter as fly ash [-]")
+    bag_filter_penetration: float = F(1e-6, 0.05, "dust passing the bag filter [-]")
+    lime_k_hcl: float = F(0.1, 10, "HCl removal = 1 - exp(-k SR) [-]")
+    lime_k_so2: float = F(0.1, 10, "SO2 removal = 1 - exp(-k SR) [-]")
+    lime_mixing_tau_s: float = F(10, 1800, "lime transport/reactor lag [s]")
+    filter_cake_tau_s: float = F(60, 7200, "filter-cake memory of sorbents [s]")
+    dioxin_base_ng_nm3: float = F(0, 50, "raw dioxin proxy at reference combustion [ng TEQ/Nm3]")
+    dioxin_de_novo_ng_nm3: float = F(0, 50, "de novo formation at a boiler exit of 350 degC [ng TEQ/Nm3]")
+    carbon_k_nm3_per_mg: float = F(0, 1, "dioxin removal = 1 - exp(-k * carbon dose [mg/Nm3]) [-]")
+
+
+class Cems(_Strict):
+    """Stack CEMS as an instrument (domain.md §4)."""
+
+    period_s: float = F(1, 120, "sampling period [s]")
+    delay_s: float = F(0, 600, "sample line and analyser dead time [s]")
+    tau_s: float = F(1, 600, "analyser first-order lag [s]")
+    noise_rel: float = F(0, 0.2, "relative Gaussian noise of each reading [-]")
+
+
+class Hopper(_Strict):
+    """Feed hopper and crane (domain.md §3, §5)."""
+
+    area_m2: float = F(5, 200, "hopper cross-section [m2]")
+    height_m: float = F(2, 30, "usable hopper height [m]")
+    grab_t: float = F(1, 30, "waste per crane grab [t]")
+    crane_start_level_m: float = F(0.5, 25, "level below which the crane drops a grab [m]")
+    crane_cycle_s: float = F(30, 900, "time between grabs when refilling [s]")
+    initial_level_m: float = F(0.5, 25, "level at start [m]")
+
+
+class ActuatorLimits(_Strict):
+    """Physical range and rate limit of one actuator."""
+
+    min: float
+    max: float
+    rate_per_min: float = F(0, None, "largest change per minute, in the actuator's unit")
+
+    @model_validator(mode="after")
+    def _order(self):
+        if not self.min < self.max:
+            raise ValueError(f"min {self.min} must be below max {self.max}")
+        return self
+
+
+class Integration(_Strict):
+    """Fixed step of the continuous core (design.md "Time and SimPy")."""
+
+    dt_s: float = F(0.1, 5, "integration step [s]")
+
+
+class PlantConfig(_Strict):
+    """A grate-fired waste-to-energy line. See configs/plants/reference_750tpd.yaml."""
+
+    name: str
+    waste: WasteDesign
+    design: Design
+    grate: Grate
+    furnace: Furnace
+    drum: Drum
+    boiler: Boiler
+    turbine: Turbine
+    fgt: FlueGasTreatment
+    cems: Cems
+    hopper: Hopper
+    actuators: dict[str, ActuatorLimits]
+    integration: Integration
+
+    @model_validator(mode="after")
+    def _actuators(self):
+        from .units import ACTUATORS
+
+        missing = [a for a in ACTUATORS if a not in self.actuators]
+        unknown = [a for a in self.actuators if a not in ACTUATORS]
+        if missing or unknown:
+            raise ValueError(f"actuators: missing {missing}, unknown {unknown}; expected exactly {list(ACTUATORS)}")
+        return self
+
+
+# ------------------------------------------------------------------------------ scenario ---
+class WasteVariation(_Strict):
+    """Waste the crane brings (domain.md §2, §5). Each grab draws moisture and ash."""
+
+    moisture_mean_pct: float = F(20, 65, "mean grab moisture [wt %]")
+    moisture_grab_std_pct: float = F(0, 15, "grab-to-grab moisture spread [wt % points]")
+    ash_mean_pct: float = F(2, 40, "mean grab ash [wt %]")
+    ash_grab_std_pct: float = F(0, 10, "grab-to-grab ash spread [wt % points]")
+    mixing_noise_std_pct: float = F(0, 10, "AR(1) hopper-mixing noise on moisture [wt % points]")
+    mixing_noise_tau_s: float = F(10, 3600, "correlation time of the mixing noise [s]")
+    moisture_drift_pct_per_day: float = F(-20, 20, "linear drift of the mean moisture [points/day]")
+    moisture_wave_amplitude_pct: float = F(0, 15, "slow sinusoidal wander of the mean moisture [points]")
+    moisture_wave_period_h: float = F(1, 720, "period of that wander [h]")
+
+
+class Slug(_Strict):
+    """A run of unusual grabs (wet slug, bulky/high-LHV slug)."""
+
+    at_h: float = F(0, None, "time of the first unusual grab [h]")
+    grabs: int = F(1, 50, "number of unusual grabs")
+    moisture_pct: float = F(10, 70, "their moisture [wt %]")
+    ash_pct: float = F(2, 50, "their ash [wt %]")
+
+
+class TimedEvent(_Strict):
+    """An event with a start and a duration."""
+
+    at_h: float = F(0, None, "start [h]")
+    duration_min: float = F(0, None, "duration [min]")
+
+
+class Drift(_Strict):
+    """A sensor drifting linearly from a start time."""
+
+    at_h: float = F(0, None, "start [h]")
+    rate_per_h: float = Field(description="drift per hour, in the channel's unit")
+
+
+class Step(_Strict):
+    """A step of the turbine admission valve (steam demand) [%]."""
+
+    at_h: float = F(0, None, "time [h]")
+    valve_pct: float = F(10, 100, "new valve opening [%]")
+
+
+class ScenarioConfig(_Strict):
+    """A named scenario: waste, disturbances, faults, demand, duration and seeds."""
+
+    name: str
+    description: str
+    duration_h: float = F(0.01, 24 * 60, "default episode length [h]")
+    train_seeds: tuple[int, ...]
+    test_seeds: tuple[int, ...]
+    steam_setpoint_t_h: float | None = F(1, 300, "steam-flow setpoint; None = the plant's design steam")
+    waste: WasteVariation
+    slugs: tuple[Slug, ...] = ()
+    bridging: tuple[TimedEvent, ...] = ()
+    cems_outages: tuple[TimedEvent, ...] = ()
+    thermocouple_drift: Drift | None = None
+    valve_steps: tuple[Step, ...] = ()
+    fouling_rate_scale: float = F(0, 20, "multiplies the plant's fouling rate [-]")
+    soot_blowing: bool = True
+
+    @model_validator(mode="after")
+    def _seeds(self):
+        overlap = set(self.train_seeds) & set(self.test_seeds)
+        if overlap:
+            raise ValueError(f"train_seeds and test_seeds overlap in {sorted(overlap)}")
+        return self
+
+
+# -------------------------------------------------------------------------------- loading ---
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = [f"invalid config {source}:"]
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        value = e.get("input")
+        if e["type"] == "extra_forbidden":
+            lines.append(f"  {field}: unknown key (value {value!r})")
+        elif e["type"] == "missing":
+            lines.append(f"  {field}: missing")
+        else:
+            lines.append(f"  {field}: {e['msg']} (got {value!r})")
+    return "\n".join(lines)
+
+
+def _resolve(kind: str, name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return path
+    candidate = CONFIG_ROOT / kind / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return candidate
+    known = sorted(p.stem for p in (CONFIG_ROOT / kind).glob("*.yaml"))
+    raise ConfigError(f"unknown {kind[:-1]} {str(name_or_path)!r}: expected a YAML path or one of {known}")
+
+
+def _load(model: type[BaseModel], kind: str, name_or_path: str | Path | dict, overrides: dict | None):
+    if isinstance(name_or_path, dict):
+        data, source = dict(name_or_path), "<dict>"
+    else:
+        path = _resolve(kind, name_or_path)
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+        source = str(path)
+        if not isinstance(data, dict):
+            raise ConfigError(f"invalid config {source}: expected a mapping at the top level")
+    if overrides:
+        data = _deep_merge(data, overrides)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err, source)) from None
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_plant(name_or_path: str | Path | dict = "reference_750tpd", overrides: dict | None = None) -> PlantConfig:
+    """Load and validate a plant config by name (configs/plants/NAME.yaml), path or dict."""
+    if isinstance(name_or_path, PlantConfig):
+        return name_or_path
+    return _load(PlantConfig, "plants", name_or_path, overrides)
+
+
+def load_scenario(name_or_path: str | Path | dict = "steady_design", overrides: dict | None = None) -> ScenarioConfig:
+    """Load and validate a scenario config by name (configs/scenarios/NAME.yaml), path or dict."""
+    if isinstance(name_or_path, ScenarioConfig):
+        return name_or_path
+    return _load(ScenarioConfig, "scenarios", name_or_path, overrides)
+
+
+def to_dict(cfg: BaseModel) -> dict[str, Any]:
+    """Plain-data form of a config (for run folders and pickling)."""
+    return cfg.model_dump(mode="json")
+
+
+Literal  # re-exported for type hints in callers

@@ -1,0 +1,396 @@
+"""Key performance indicators of a run: pure functions of a trajectory.
+
+A *trajectory* (design.md "Results") is a :class:`pandas.DataFrame` with a ``time_s`` column
+(seconds, strictly increasing, any sampling interval, regular or not) and one column per canonical
+channel of :mod:`sim.units` (``MEASUREMENTS``, ``ACTUATORS``, ``TRUTH``). The public entry point is
+:func:`compute`; everything else here is a private helper.
+
+Rules used throughout (the project's documented conventions)
+------------------------------------------------------------
+* **Zero-order hold.** Each sample holds its value from its own time stamp until the next one. The
+  last sample holds for the median sample spacing. These hold durations are the time weights of
+  every mean, standard deviation and integral, so irregular sampling is weighted correctly.
+* **NaN is not data.** A NaN sample (e.g. a CEMS outage) is left out of a channel's means and
+  integrals and does not count toward a block's coverage. A channel that is missing from the frame,
+  or entirely NaN, gives ``None`` for the KPIs that need it; in the per-channel dicts
+  (``exceedances``, ``valid_blocks``, ``emissions_g_per_t``, ``actuator_travel``) its entry is
+  omitted. Missing channels never raise.
+* **Per-tonne figures** (``*_kwh_per_t``, ``*_kg_per_t``, ``emissions_g_per_t``) divide the
+  integral of the quantity by the waste fed *over the samples where both are known*; without NaN
+  this is exactly ``<quantity integral> / waste_t``.
+* **Block averages** (compliance and the 850 degC rule) are non-overlapping clock blocks counted
+  from the trajectory's first time stamp ``t0``: block ``k`` covers ``[t0 + k*W, t0 + (k+1)*W)``.
+  A sample whose hold interval straddles a block edge is split between the two blocks. A block is
+  evaluated only if at least 75 % of its duration (:data:`MIN_BLOCK_COVERAGE`) is covered by
+  non-NaN data; this mirrors the validity rules for averaged CEMS data in EN 14181 / GB 18485 data
+  treatment and is the project's documented rule. A trailing partial block (the run ends inside it)
+  is evaluated only if it meets the same 75 % rule, so a short tail is not evaluated. A block
+  *exceeds* when its mean is strictly greater than the limit.
+* **CEMS concentrations** (``co_mg_nm3`` ... ``nh3_mg_nm3``) are already dry and normalised to
+  11 % O2, as plants report them; they are compared with the limits as they are.
+
+Result keys (a flat dict of plain ``float``/``int``/``None``/``dict``, ``json.dumps``-able)
+-----------------------------------------------------------------------------------------
+efficiency
+    ``duration_h`` (sum of hold durations), ``waste_t`` (integral of truth ``feed_actual_t_h``, or
+    of the actuator ``feed_rate_t_h`` if the truth column is absent or all NaN), ``gross_mwh``,
+    ``net_mwh`` (integrals of ``gross_power_mw``/``net_power_mw``), ``gross_kwh_per_t``,
+    ``net_kwh_per_t``, ``boiler_efficiency`` (time mean of the truth column, fraction),
+    ``aux_fuel_mwh`` (integral of ``aux_burner_mw``).
+stability
+    ``steam_flow_mean_t_h``, ``steam_flow_std_t_h`` (time-weighted population std),
+    ``steam_flow_iae_t`` (integral of ``|steam_flow_t_h - steam_flow_setpoint_t_h|`` dt, in t),
+    ``o2_std_vol_pct`` (of ``o2_wet_vol_pct``), ``furnace_temp_mean_degc``,
+    ``furnace_temp_std_degc``, ``net_power_mean_mw``, ``net_power_std_mw``.
+compliance
+    ``standard``; ``exceedances[pollutant][window]`` (int count of block means over the limit) and
+    ``valid_blocks[pollutant][window]`` (int count of blocks evaluated) for ``dust, nox, so2, hcl,
+    co`` on the windows of :data:`EMISSION_LIMITS_MG_NM3`; ``furnace_below_850_min`` (minutes with
+    ``furnace_temp_degc`` < 850), ``furnace_below_850_5min_count`` (5-min block means < 850 degC,
+    China's rule) and ``furnace_5min_valid_blocks``; ``loi_pct_mean`` (truth ``loi_pct``);
+    ``dioxin_proxy_ng_teq_nm3_mean`` (truth ``dioxin_ng_teq_nm3``).
+emissions
+    ``emissions_g_per_t[p]`` for ``nox, so2, hcl, co, dust, nh3``: mass emitted per tonne of waste.
+    The reported concentration is taken back to the actual dry gas,
+    ``C_dry = C_ref * (21 - O2_dry) / (21 - 11)`` (inverse of :func:`sim.units.to_reference_o2`),
+    and multiplied by the dry flue-gas flow ``Q_dry = Q_wet * O2_wet / O2_dry`` (the O2 amount is
+    the same wet or dry). Needs ``flue_gas_flow_nm3_h``, ``o2_wet_vol_pct`` and truth
+    ``o2_dry_vol_pct``; samples with ``O2_dry <= 0`` are treated as NaN.
+cost
+    ``lime_kg_per_t``, ``urea_kg_per_t``, ``carbon_kg_per_t`` (integrals of the ``*_kg_h``
+    actuators over waste fed) and ``actuator_travel[name]``: sum of ``|delta command|`` between
+    consecutive non-NaN samples divided by the number of non-NaN samples (mean move per sample, in
+    the actuator's units; note it depends on the sampling interval).
+
+Errors: a missing, non-numeric, NaN-containing or not strictly increasing ``time_s``, fewer than
+two samples, or an unknown ``standard`` raise :class:`ValueError` naming the field, the offending
+value and what was expected; a ``trajectory`` that is not a DataFrame raises :class:`TypeError`.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from sim.units import ACTUATORS, REFERENCE_O2_DRY_PCT, to_reference_o2
+
+__all__ = [
+    "compute",
+    "EMISSION_LIMITS_MG_NM3",
+    "WINDOW_S",
+    "MIN_BLOCK_COVERAGE",
+    "FURNACE_MIN_TEMP_DEGC",
+    "STANDARDS",
+]
+
+#: Emission limits [mg/Nm3, dry, 11 % O2] per standard -> averaging window -> pollutant.
+#: Source: domain.md §7, i.e. China GB 18485-2014 Table 4 (1-h and 24-h means) and
+#: EU IED 2010/75/EU Annex VI Part 3 (half-hourly A column, daily means, CO 10-min: 150).
+EMISSION_LIMITS_MG_NM3: Mapping[str, Mapping[str, Mapping[str, float]]] = {
+    "gb18485": {
+        "1h": {"dust": 30.0, "nox": 300.0, "so2": 100.0, "hcl": 60.0, "co": 100.0},
+        "24h": {"dust": 20.0, "nox": 250.0, "so2": 80.0, "hcl": 50.0, "co": 80.0},
+    },
+    "eu_ied": {
+        "30min": {"dust": 30.0, "nox": 400.0, "so2": 200.0, "hcl": 60.0, "co": 100.0},
+        "24h": {"dust": 10.0, "nox": 200.0, "so2": 50.0, "hcl": 10.0, "co": 50.0},
+        "10min": {"co": 150.0},
+    },
+}
+#: Names accepted for ``standard``.
+STANDARDS: tuple[str, ...] = tuple(EMISSION_LIMITS_MG_NM3)
+#: Length of each averaging window [s].
+WINDOW_S: Mapping[str, float] = {
+    "5min": 300.0, "10min": 600.0, "30min": 1800.0, "1h": 3600.0, "24h": 86400.0,
+}
+#: Minimum fraction of a block's duration that must hold non-NaN data for the block to be
+#: evaluated (project rule mirroring EN 14181 / GB 18485 validity of averaged CEMS data).
+MIN_BLOCK_COVERAGE = 0.75
+#: Minimum furnace temperature after the last air injection [degC] (domain.md §7; GB 18485-2014
+#: counts 5-minute averages below it, EU IED Art. 50(2) requires >= 850 degC for 2 s).
+FURNACE_MIN_TEMP_DEGC = 850.0
+#: Averaging window of China's furnace-temperature rule (domain.md §7).
+FURNACE_WINDOW = "5min"
+
+#: Pollutants judged against the limits (CEMS column = f"{name}_mg_nm3").
+_COMPLIANCE_POLLUTANTS: tuple[str, ...] = ("dust", "nox", "so2", "hcl", "co")
+#: Pollutants whose mass per tonne of waste is reported.
+_MASS_POLLUTANTS: tuple[str, ...] = ("nox", "so2", "hcl", "co", "dust", "nh3")
+#: Reagent actuators reported per tonne: KPI name -> actuator column [kg/h].
+_REAGENTS: Mapping[str, str] = {
+    "lime_kg_per_t": "lime_kg_h", "urea_kg_per_t": "urea_kg_h", "carbon_kg_per_t": "carbon_kg_h",
+}
+_S_PER_H = 3600.0
+_KWH_PER_MWH = 1000.0
+_G_PER_MG = 1e-3
+#: Absolute tolerance on times [s] for block edges and coverage comparisons.
+_TIME_TOL_S = 1e-6
+
+
+def compute(trajectory: pd.DataFrame, standard: str = "gb18485") -> dict:
+    """KPIs of one trajectory, judged against ``standard`` (``"gb18485"`` or ``"eu_ied"``).
+
+    See the module docstring for the meaning and unit of every key and the rules (zero-order
+    hold, NaN handling, 75 % block coverage). The input is not modified.
+    """
+    if standard not in EMISSION_LIMITS_MG_NM3:
+        raise ValueError(f"standard={standard!r} is unknown; expected one of {list(STANDARDS)}")
+    time_s = _validated_time(trajectory)
+    weights_s = _time_weights(time_s)
+
+    def col(name: str) -> np.ndarray | None:
+        return _column(trajectory, name)
+
+    result: dict = {"standard": standard}
+    result.update(_efficiency(col, weights_s))
+    result.update(_stability(col, weights_s))
+    result.update(_compliance(col, time_s, weights_s, standard))
+    result.update(_emissions(col, weights_s))
+    result.update(_cost(col, weights_s))
+    return result
+
+
+# --------------------------------------------------------------------------- input edge
+
+
+def _validated_time(trajectory: pd.DataFrame) -> np.ndarray:
+    """The ``time_s`` column as float seconds, checked to be finite and strictly increasing."""
+    if not isinstance(trajectory, pd.DataFrame):
+        raise TypeError(f"trajectory must be a pandas.DataFrame, got {type(trajectory).__name__}")
+    if "time_s" not in trajectory.columns:
+        raise ValueError(
+            "trajectory has no 'time_s' column; expected a column of sample times in seconds "
+            f"(columns present: {list(trajectory.columns)[:10]})"
+        )
+    try:
+        time_s = trajectory["time_s"].to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"time_s must be numeric seconds, got dtype {trajectory['time_s'].dtype}"
+        ) from exc
+    if time_s.size < 2:
+        raise ValueError(
+            f"time_s has {time_s.size} sample(s); expected at least 2 to define the sampling interval"
+        )
+    bad = np.flatnonzero(~np.isfinite(time_s))
+    if bad.size:
+        raise ValueError(
+            f"time_s must be finite; row {int(bad[0])} holds {float(time_s[bad[0]])!r}"
+        )
+    steps = np.diff(time_s)
+    bad = np.flatnonzero(steps <= 0.0)
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(
+            "time_s must be strictly increasing; "
+            f"row {i + 1} holds {float(time_s[i + 1])!r} after {float(time_s[i])!r} at row {i}"
+        )
+    return time_s
+
+
+def _column(trajectory: pd.DataFrame, name: str) -> np.ndarray | None:
+    """A channel as a float array, or ``None`` if the column is missing."""
+    if name not in trajectory.columns:
+        return None
+    return trajectory[name].to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------- weighting helpers
+
+
+def _time_weights(time_s: np.ndarray) -> np.ndarray:
+    """Hold duration of each sample [s]: the spacing to the next sample, median spacing for the last."""
+    steps = np.diff(time_s)
+    return np.append(steps, np.median(steps))
+
+
+def _mean(values: np.ndarray | None, weights_s: np.ndarray) -> float | None:
+    """Time-weighted mean over the non-NaN samples; ``None`` if there are none."""
+    if values is None:
+        return None
+    ok = np.isfinite(values)
+    total_s = weights_s[ok].sum()
+    if total_s <= 0.0:
+        return None
+    return float(np.dot(weights_s[ok], values[ok]) / total_s)
+
+
+def _std(values: np.ndarray | None, weights_s: np.ndarray) -> float | None:
+    """Time-weighted population standard deviation over the non-NaN samples."""
+    mean = _mean(values, weights_s)
+    if mean is None:
+        return None
+    ok = np.isfinite(values)
+    var = np.dot(weights_s[ok], (values[ok] - mean) ** 2) / weights_s[ok].sum()
+    return float(math.sqrt(max(var, 0.0)))
+
+
+def _integral_h(values: np.ndarray | None, weights_s: np.ndarray) -> float | None:
+    """Integral over time in hours (rate per hour x h), NaN samples contributing nothing."""
+    if values is None or not np.isfinite(values).any():
+        return None
+    ok = np.isfinite(values)
+    return float(np.dot(weights_s[ok], values[ok]) / _S_PER_H)
+
+
+def _per_tonne(values: np.ndarray | None, feed_t_h: np.ndarray | None,
+               weights_s: np.ndarray) -> float | None:
+    """Integral of ``values`` [unit*h] per tonne fed, over the samples where both are known."""
+    if values is None or feed_t_h is None:
+        return None
+    ok = np.isfinite(values) & np.isfinite(feed_t_h)
+    waste_t = np.dot(weights_s[ok], feed_t_h[ok]) / _S_PER_H
+    if not ok.any() or waste_t <= 0.0:
+        return None
+    return float(np.dot(weights_s[ok], values[ok]) / _S_PER_H / waste_t)
+
+
+def _scaled(value: float | None, factor: float) -> float | None:
+    return None if value is None else float(value * factor)
+
+
+def _block_means(time_s: np.ndarray, weights_s: np.ndarray, values: np.ndarray,
+                 window_s: float) -> np.ndarray:
+    """Means of the evaluated (>= 75 % covered) clock blocks of length ``window_s``.
+
+    Blocks start at ``time_s[0]``. Every sample holds over ``[t_i, t_i + w_i)``; the union of sample
+    times and block edges cuts the run into pieces that lie in one block and one sample each, so a
+    hold interval that straddles a block edge is split exactly. NaN pieces add no coverage.
+    """
+    t0 = time_s[0]
+    t_end = time_s[-1] + weights_s[-1]
+    n_blocks = max(int(math.ceil((t_end - t0 - _TIME_TOL_S) / window_s)), 1)
+    edges = t0 + window_s * np.arange(1, n_blocks)
+    cuts = np.unique(np.concatenate((time_s, edges, [t_end])))
+    start, stop = cuts[:-1], cuts[1:]
+    mid = 0.5 * (start + stop)
+    sample = np.searchsorted(time_s, mid, side="right") - 1
+    block = np.minimum(np.floor((mid - t0) / window_s).astype(np.int64), n_blocks - 1)
+    piece_s = stop - start
+    piece_val = values[sample]
+    ok = np.isfinite(piece_val)
+    covered_s = np.bincount(block[ok], weights=piece_s[ok], minlength=n_blocks)
+    summed = np.bincount(block[ok], weights=piece_s[ok] * piece_val[ok], minlength=n_blocks)
+    evaluated = covered_s >= MIN_BLOCK_COVERAGE * window_s - _TIME_TOL_S
+    return summed[evaluated] / covered_s[evaluated]
+
+
+# --------------------------------------------------------------------------- KPI groups
+
+
+def _feed_t_h(col) -> np.ndarray | None:
+    """Waste feed actually delivered [t/h]: truth ``feed_actual_t_h``, else the command."""
+    actual = col("feed_actual_t_h")
+    if actual is not None and np.isfinite(actual).any():
+        return actual
+    return col("feed_rate_t_h")
+
+
+def _efficiency(col, weights_s: np.ndarray) -> dict:
+    feed = _feed_t_h(col)
+    gross, net = col("gross_power_mw"), col("net_power_mw")
+    return {
+        "duration_h": float(weights_s.sum() / _S_PER_H),
+        "waste_t": _integral_h(feed, weights_s),
+        "gross_mwh": _integral_h(gross, weights_s),
+        "net_mwh": _integral_h(net, weights_s),
+        "gross_kwh_per_t": _scaled(_per_tonne(gross, feed, weights_s), _KWH_PER_MWH),
+        "net_kwh_per_t": _scaled(_per_tonne(net, feed, weights_s), _KWH_PER_MWH),
+        "boiler_efficiency": _mean(col("boiler_efficiency"), weights_s),
+        "aux_fuel_mwh": _integral_h(col("aux_burner_mw"), weights_s),
+    }
+
+
+def _stability(col, weights_s: np.ndarray) -> dict:
+    steam, setpoint = col("steam_flow_t_h"), col("steam_flow_setpoint_t_h")
+    error = None if steam is None or setpoint is None else np.abs(steam - setpoint)
+    furnace, net = col("furnace_temp_degc"), col("net_power_mw")
+    return {
+        "steam_flow_mean_t_h": _mean(steam, weights_s),
+        "steam_flow_std_t_h": _std(steam, weights_s),
+        "steam_flow_iae_t": _integral_h(error, weights_s),
+        "o2_std_vol_pct": _std(col("o2_wet_vol_pct"), weights_s),
+        "furnace_temp_mean_degc": _mean(furnace, weights_s),
+        "furnace_temp_std_degc": _std(furnace, weights_s),
+        "net_power_mean_mw": _mean(net, weights_s),
+        "net_power_std_mw": _std(net, weights_s),
+    }
+
+
+def _compliance(col, time_s: np.ndarray, weights_s: np.ndarray, standard: str) -> dict:
+    limits = EMISSION_LIMITS_MG_NM3[standard]
+    exceedances: dict[str, dict[str, int]] = {}
+    valid_blocks: dict[str, dict[str, int]] = {}
+    for pollutant in _COMPLIANCE_POLLUTANTS:
+        conc = col(f"{pollutant}_mg_nm3")
+        if conc is None:
+            continue
+        exceedances[pollutant], valid_blocks[pollutant] = {}, {}
+        for window, table in limits.items():
+            if pollutant not in table:
+                continue
+            means = _block_means(time_s, weights_s, conc, WINDOW_S[window])
+            exceedances[pollutant][window] = int(np.count_nonzero(means > table[pollutant]))
+            valid_blocks[pollutant][window] = int(means.size)
+
+    furnace = col("furnace_temp_degc")
+    below_min = below_blocks = furnace_blocks = None
+    if furnace is not None:
+        below = np.isfinite(furnace) & (furnace < FURNACE_MIN_TEMP_DEGC)
+        below_min = float(weights_s[below].sum() / 60.0)
+        means = _block_means(time_s, weights_s, furnace, WINDOW_S[FURNACE_WINDOW])
+        below_blocks = int(np.count_nonzero(means < FURNACE_MIN_TEMP_DEGC))
+        furnace_blocks = int(means.size)
+    return {
+        "exceedances": exceedances,
+        "valid_blocks": valid_blocks,
+        "furnace_below_850_min": below_min,
+        "furnace_below_850_5min_count": below_blocks,
+        "furnace_5min_valid_blocks": furnace_blocks,
+        "loi_pct_mean": _mean(col("loi_pct"), weights_s),
+        "dioxin_proxy_ng_teq_nm3_mean": _mean(col("dioxin_ng_teq_nm3"), weights_s),
+    }
+
+
+def _dry_flue_gas_nm3_h(col) -> np.ndarray | None:
+    """Dry flue-gas flow [Nm3/h] = wet flow * O2_wet / O2_dry (same O2 amount); NaN where O2_dry <= 0."""
+    wet, o2_wet, o2_dry = col("flue_gas_flow_nm3_h"), col("o2_wet_vol_pct"), col("o2_dry_vol_pct")
+    if wet is None or o2_wet is None or o2_dry is None:
+        return None
+    o2_dry = np.where(o2_dry > 0.0, o2_dry, np.nan)
+    return wet * o2_wet / o2_dry
+
+
+def _emissions(col, weights_s: np.ndarray) -> dict:
+    feed = _feed_t_h(col)
+    dry_nm3_h = _dry_flue_gas_nm3_h(col)
+    per_tonne: dict[str, float] = {}
+    if dry_nm3_h is not None and feed is not None:
+        # Reported C_ref -> actual dry C: divide by the normalisation factor of units.to_reference_o2.
+        ref_factor = to_reference_o2(1.0, col("o2_dry_vol_pct"), REFERENCE_O2_DRY_PCT)
+        for pollutant in _MASS_POLLUTANTS:
+            conc_ref = col(f"{pollutant}_mg_nm3")
+            if conc_ref is None:
+                continue
+            mg_h = conc_ref / ref_factor * dry_nm3_h
+            value = _per_tonne(mg_h, feed, weights_s)  # mg per t
+            if value is not None:
+                per_tonne[pollutant] = value * _G_PER_MG
+    return {"emissions_g_per_t": per_tonne}
+
+
+def _cost(col, weights_s: np.ndarray) -> dict:
+    feed = _feed_t_h(col)
+    out: dict = {name: _per_tonne(col(channel), feed, weights_s) for name, channel in _REAGENTS.items()}
+    travel: dict[str, float] = {}
+    for name in ACTUATORS:
+        command = col(name)
+        if command is None:
+            continue
+        command = command[np.isfinite(command)]
+        if command.size:
+            travel[name] = float(np.abs(np.diff(command)).sum() / command.size)
+    out["actuator_travel"] = travel
+    return out

@@ -1,0 +1,432 @@
+"""The SimPy plant model: wires the subsystems and runs continuous core and discrete events.
+
+Only this module knows SimPy. Time is in seconds. The continuous core (:mod:`sim.core`) is
+integrated with its fixed step up to the current SimPy time whenever a discrete event is about
+to act on the plant and at the end of every :meth:`Plant.advance` ("lazy sync"). This is exactly
+the trajectory a process ticking every ``dt_s`` would give, without one SimPy event per tick.
+
+Discrete processes, each a generator that reads like the process it models:
+- crane: when the hopper level falls below the start level it drops a grab (moisture and ash
+  drawn from the scenario's distributions, or a scheduled slug) every crane cycle;
+- hopper mixing: AR(1) noise on the moisture of the waste leaving the hopper (every minute);
+- soot blowing: removes most of the fouling at its interval;
+- CEMS: samples the stack every period (see :mod:`sim.subsystems.cems`);
+- scenario events: bridging, CEMS outages, thermocouple drift, turbine valve (steam demand) steps.
+
+Every process keeps its next time in plain state, so a snapshot (arrays, dicts and the RNG
+state) can rebuild the SimPy environment and continue identically.
+"""
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from . import core
+from .config import PlantConfig, ScenarioConfig, load_plant, load_scenario
+from .design_point import build
+from .subsystems import cems, stack, turbine
+from .subsystems.grate import ASH, CHAR, VOLATILES, WATER, stored_energy_j
+from .subsystems.boiler import drum_energy_j, drum_mass_kg
+from .subsystems.thermo import saturation
+from .subsystems.waste import LATENT_HEAT_25C_J_KG
+from .units import ACTUATORS, MEASUREMENTS, NM3_PER_KMOL, TRUTH
+
+#: Period of the hopper-mixing noise update [s] (the noise's correlation time is minutes).
+MIXING_PERIOD_S = 60.0
+#: Period at which an idle crane checks the hopper level [s].
+CRANE_IDLE_CHECK_S = 60.0
+_ACT_INDEX = {name: i for i, name in enumerate(ACTUATORS)}
+
+
+class Plant:
+    """One grate-fired line with its scenario. Construct with :meth:`from_config`.
+
+    Public state: ``time_s``, ``measurements``, ``truth``, ``actuators`` (commands),
+    ``design_actuators``, ``trip`` (None or the reason), ``balance_report()``,
+    ``snapshot()``/``restore()``.
+    """
+
+    def __init__(self, plant: PlantConfig, scenario: ScenarioConfig, seed: int = 0):
+        self.config = plant
+        self.scenario = scenario
+        self.seed = int(seed)
+        self._b = build(plant)
+        self._dt = plant.integration.dt_s
+        self._scratch = np.zeros(core.SCRATCH_SIZE)
+        self._sat = np.zeros(11)
+        self._hopper_area_density = plant.hopper.area_m2 * plant.waste.bulk_density_kg_m3
+        self._events = self._scenario_events()
+        self.design_actuators = dict(self._b.design_actuators)
+        self.design_steam_t_h = float(self._b.design_y[core.Y_STEAM_TURBINE_KG_S] * 3.6)
+        self.steam_setpoint_t_h = scenario.steam_setpoint_t_h or self.design_steam_t_h
+        self._reset_state()
+
+    # ------------------------------------------------------------------ construction ---
+    @classmethod
+    def from_config(cls, plant: str | Path | dict | PlantConfig = "reference_750tpd",
+                    scenario: str | Path | dict | ScenarioConfig = "steady_design", seed: int = 0,
+                    plant_overrides: dict | None = None, scenario_overrides: dict | None = None) -> "Plant":
+        """Build a plant at its design steady state from config names, paths or dicts."""
+        return cls(load_plant(plant, plant_overrides), load_scenario(scenario, scenario_overrides), seed)
+
+    def _reset_state(self) -> None:
+        b = self._b
+        self.rng = np.random.default_rng(self.seed)
+        self._x = b.design_x.copy()
+        self._bed = b.design_bed.copy()
+        self._hopper = np.zeros((core.HOPPER_SLOTS, 3))
+        self._y = b.design_y.copy()
+        self._u = np.array([b.design_actuators[a] for a in ACTUATORS], dtype=float)
+        self._x[core.X_FOUL_SCALE] = self.scenario.fouling_rate_scale
+        self._d = {  # discrete state: plain data only
+            "next_crane_s": 0.0, "next_mixing_s": MIXING_PERIOD_S, "next_cems_s": self.config.cems.period_s,
+            "next_soot_s": self.config.boiler.soot_blow_interval_h * 3600.0, "event_index": 0,
+            "slug": None, "slug_left": 0, "cems_outage": False, "tc_drift_start_s": None,
+            "tc_drift_rate_k_h": 0.0, "crane_in_kg": 0.0, "trip": None,
+        }
+        level_mass = self.config.hopper.initial_level_m * self._hopper_area_density
+        while self._x[core.X_HOP_MASS] < level_mass:
+            self._drop_grab()
+        self._d["crane_in_kg"] = 0.0
+        self._hopper_start_kg = float(self._x[core.X_HOP_MASS])
+        self._start_stored = self._stored()
+        self._cems = cems.CemsState(self.config.cems, self._stack_truth())
+        self._start_env(0.0)
+
+    def _start_env(self, t0: float) -> None:
+        self._env = simpy.Environment(initial_time=t0)
+        for proc in (self._crane, self._mixing, self._cems_sampler, self._scenario_process):
+            self._env.process(proc())
+        if self.scenario.soot_blowing:
+            self._env.process(self._soot_blowing())
+
+    def _scenario_events(self) -> list[tuple[float, str, object]]:
+        s = self.scenario
+        ev: list[tuple[float, str, object]] = []
+        for slug in s.slugs:
+            ev.append((slug.at_h * 3600, "slug", slug))
+        for e in s.bridging:
+            ev += [(e.at_h * 3600, "bridge", 1.0), ((e.at_h + e.duration_min / 60) * 3600, "bridge", 0.0)]
+        for e in s.cems_outages:
+            ev += [(e.at_h * 3600, "cems_outage", True), ((e.at_h + e.duration_min / 60) * 3600, "cems_outage", False)]
+        if s.thermocouple_drift is not None:
+            ev.append((s.thermocouple_drift.at_h * 3600, "tc_drift", s.thermocouple_drift.rate_per_h))
+        for st in s.valve_steps:
+            ev.append((st.at_h * 3600, "valve", st.valve_pct))
+        return sorted(ev, key=lambda e: e[0])
+
+    # ------------------------------------------------------------------ processes ---
+    def _crane(self):
+        env, hop = self._env, self.config.hopper
+        while True:
+            yield env.timeout(max(self._d["next_crane_s"] - env.now, 0.0))
+            self._sync()
+            level = self._x[core.X_HOP_MASS] / self._hopper_area_density
+            room = hop.height_m - level > hop.grab_t * 1000.0 / self._hopper_area_density
+            if level < hop.crane_start_level_m and room and self._x[core.X_HOP_COUNT] < core.HOPPER_SLOTS - 1:
+                self._drop_grab()
+                self._d["next_crane_s"] = env.now + hop.crane_cycle_s
+            else:
+                self._d["next_crane_s"] = env.now + CRANE_IDLE_CHECK_S
+
+    def _mixing(self):
+        env, w = self._env, self.scenario.waste
+        phi = math.exp(-MIXING_PERIOD_S / w.mixing_noise_tau_s)
+        while True:
+            yield env.timeout(max(self._d["next_mixing_s"] - env.now, 0.0))
+            self._sync()
+            innovation = w.mixing_noise_std_pct / 100.0 * math.sqrt(1.0 - phi * phi) * self.rng.standard_normal()
+            self._x[core.X_MIXNOISE] = phi * self._x[core.X_MIXNOISE] + innovation
+            self._d["next_mixing_s"] = env.now + MIXING_PERIOD_S
+
+    def _soot_blowing(self):
+        env, b = self._env, self.config.boiler
+        while True:
+            yield env.timeout(max(self._d["next_soot_s"] - env.now, 0.0))
+            self._sync()
+            self._x[core.X_FOUL] *= 1.0 - b.soot_blow_recovery
+            self._d["next_soot_s"] = env.now + b.soot_blow_interval_h * 3600.0
+
+    def _cems_sampler(self):
+        env, c = self._env, self.config.cems
+        while True:
+            yield env.timeout(max(self._d["next_cems_s"] - env.now, 0.0))
+            self._sync()
+            cems.sample(self._cems, self._stack_truth(), c, self.rng, self._d["cems_outage"])
+            self._d["next_cems_s"] = env.now + c.period_s
+
+    def _scenario_process(self):
+        env = self._env
+        while self._d["event_index"] < len(self._events):
+            t, kind, value = self._events[self._d["event_index"]]
+            yield env.timeout(max(t - env.now, 0.0))
+            self._sync()
+            if kind == "slug":
+                self._d["slug"], self._d["slug_left"] = value, value.grabs
+            elif kind == "bridge":
+                self._x[core.X_BRIDGE] = value
+            elif kind == "cems_outage":
+                self._d["cems_outage"] = value
+            elif kind == "tc_drift":
+                self._d["tc_drift_start_s"], self._d["tc_drift_rate_k_h"] = env.now, value
+            elif kind == "valve":
+                self._x[core.X_VALVE] = value
+            self._d["event_index"] += 1
+
+    def _drop_grab(self) -> None:
+        """Put one crane grab on top of the hopper (a new ring-buffer slot)."""
+        w, t = self.scenario.waste, self._x[core.X_TIME]
+        if self._d["slug_left"] > 0:
+            moisture, ash = self._d["slug"].moisture_pct, self._d["slug"].ash_pct
+            self._d["slug_left"] -= 1
+        else:
+            mean = (w.moisture_mean_pct + w.moisture_drift_pct_per_day * t / 86400.0
+                    + w.moisture_wave_amplitude_pct * math.sin(2 * math.pi * t / (w.moisture_wave_period_h * 3600)))
+            moisture = float(np.clip(mean + w.moisture_grab_std_pct * self.rng.standard_normal(), 20.0, 65.0))
+            ash = float(np.clip(w.ash_mean_pct + w.ash_grab_std_pct * self.rng.standard_normal(), 3.0, 40.0))
+        slot = int(self._x[core.X_HOP_HEAD] + self._x[core.X_HOP_COUNT]) % core.HOPPER_SLOTS
+        mass = self.config.hopper.grab_t * 1000.0
+        self._hopper[slot] = (mass, moisture / 100.0, ash / 100.0)
+        self._x[core.X_HOP_COUNT] += 1
+        self._x[core.X_HOP_MASS] += mass
+        self._d["crane_in_kg"] += mass
+
+    # ------------------------------------------------------------------ integration ---
+    def _sync(self) -> None:
+        """Integrate the continuous core up to the SimPy clock."""
+        remaining = self._env.now - self._x[core.X_TIME]
+        n = int(remaining / self._dt + 1e-9)
+        if n > 0:
+            self._integrate(n, self._dt)
+        rest = self._env.now - self._x[core.X_TIME]
+        if rest > 1e-9:
+            self._integrate(1, rest)
+        if self._x[core.X_TRIP] != core.TRIP_NONE and self._d["trip"] is None:
+            self._d["trip"] = core.TRIP_REASONS[int(self._x[core.X_TRIP])]
+
+    def _integrate(self, n: int, dt: float) -> None:
+        b = self._b
+        core.integrate(self._x, self._bed, self._hopper, self._u, b.rates_per_s, n, dt, b.core_params,
+                       b.grate_params, b.furnace_params, b.boiler_params, b.gas_h, b.gas_cp, b.sat,
+                       b.zone_split, b.p_grid, b.h_target_grid, self._y, self._scratch)
+        if self._x[core.X_TRIP] != core.TRIP_NONE:
+            self._x[core.X_TIME] = self._env.now  # a tripped plant stands still
+
+    def advance(self, seconds: float) -> None:
+        """Run the plant for ``seconds`` of simulated time (SimPy ``run(until=now + seconds)``)."""
+        if not seconds > 0 or not math.isfinite(seconds):
+            raise ValueError(f"advance(seconds): expected a positive finite duration, got {seconds!r}")
+        self._env.run(until=self._env.now + seconds)
+        self._sync()
+
+    # ------------------------------------------------------------------ actuators ---
+    def set_actuators(self, commands: dict[str, float]) -> None:
+        """Set actuator commands in physical units (any subset of ``sim.units.ACTUATORS``).
+
+        Raises ValueError naming the actuator for an unknown name, a non-finite value or a value
+        outside the plant's bounds. Actuators then move at their configured rate limits.
+        """
+        b = self._b
+        for name, value in commands.items():
+            i = _ACT_INDEX.get(name)
+            if i is None:
+                raise ValueError(f"unknown actuator {name!r}: expected one of {list(ACTUATORS)}")
+            v = float(value)
+            if not math.isfinite(v):
+                raise ValueError(f"actuator {name}: value {value!r} is not finite")
+            if not b.lower[i] <= v <= b.upper[i]:
+                raise ValueError(f"actuator {name}: value {v} outside its range [{b.lower[i]}, {b.upper[i]}]")
+        for name, value in commands.items():
+            self._u[_ACT_INDEX[name]] = float(value)
+
+    def set_actuator_array(self, commands: np.ndarray) -> None:
+        """Fast path for environments: a float array in ACTUATORS order, clipped to the bounds."""
+        np.clip(commands, self._b.lower, self._b.upper, out=self._u)
+
+    @property
+    def actuators(self) -> dict[str, float]:
+        """Current commands [physical units]."""
+        return {a: float(self._u[i]) for i, a in enumerate(ACTUATORS)}
+
+    @property
+    def actuator_positions(self) -> dict[str, float]:
+        """Where the actuators actually are (after rate limits)."""
+        return {a: float(self._x[i]) for i, a in enumerate(ACTUATORS)}
+
+    @property
+    def actuator_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lower, upper) arrays in ACTUATORS order."""
+        return self._b.lower.copy(), self._b.upper.copy()
+
+    # ------------------------------------------------------------------ outputs ---
+    @property
+    def time_s(self) -> float:
+        return float(self._env.now)
+
+    @property
+    def trip(self) -> str | None:
+        """None while running; the trip reason once the plant has tripped."""
+        return self._d["trip"]
+
+    def _stack_truth(self) -> dict[str, float]:
+        y, x = self._y, self._x
+        pa, sa = y[core.Y_PA_KMOL_S], y[core.Y_SA_KMOL_S]
+        return stack.stack_values(
+            gas_kmol_s=(y[core.Y_N2], y[core.Y_O2], y[core.Y_CO2], y[core.Y_H2O]),
+            t_furnace_degc=y[core.Y_T_FURNACE_K] - 273.15, t_exit_degc=y[core.Y_T_EXIT_K] - 273.15,
+            volatiles_kg_s=y[core.Y_VOLATILES_KG_S], burn_frac=y[core.Y_BURN_FRAC],
+            secondary_frac=sa / max(pa + sa, 1e-9), feed_kg_s=y[core.Y_FEED_KG_S], feed_ash=y[core.Y_FEED_ASH],
+            urea_kg_h=x[core.A_UREA], lime_kg_h=x[core.X_LIME2], carbon_kg_h=x[core.X_CARB2],
+            fuel=self._b.fuel, plant=self.config)
+
+    def _power(self) -> tuple[float, float, float]:
+        y, x, t = self._y, self._x, self.config.turbine
+        gross, temp = turbine.gross_power_mw(y[core.Y_STEAM_TURBINE_KG_S], y[core.Y_P_TURBINE_MPA],
+                                             y[core.Y_H_STEAM_J_KG], t)
+        b = self._b
+        gas = (y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O]) / b.design_gas_kmol_s
+        aux = turbine.own_use_mw(gas, x[core.A_PA] / b.design_pa_nm3_h, x[core.A_SA] / b.design_sa_nm3_h,
+                                 x[core.A_FW] / b.design_actuators["feedwater_t_h"], t)
+        return gross, gross - aux, temp
+
+    @property
+    def measurements(self) -> dict[str, float]:
+        """What the DCS shows (MEASUREMENTS names; CEMS dry at 11 % O2, as read by the CEMS)."""
+        x, y, d = self._x, self._y, self._d
+        gross, net, temp = self._power()
+        drift = 0.0
+        if d["tc_drift_start_s"] is not None:
+            drift = d["tc_drift_rate_k_h"] * (self.time_s - d["tc_drift_start_s"]) / 3600.0
+        gas = y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O]
+        m = {
+            "steam_flow_t_h": y[core.Y_STEAM_TURBINE_KG_S] * 3.6,
+            "drum_pressure_mpa": x[core.X_P],
+            "drum_level_mm": y[core.Y_LEVEL_M] * 1000.0,
+            "steam_temp_degc": temp,
+            "furnace_temp_degc": x[core.X_TC] - 273.15 + drift,
+            "o2_wet_vol_pct": x[core.X_O2A],
+            "flue_gas_flow_nm3_h": gas * NM3_PER_KMOL * 3600.0,
+            "boiler_exit_temp_degc": y[core.Y_T_EXIT_K] - 273.15,
+            "hopper_level_m": x[core.X_HOP_MASS] / self._hopper_area_density,
+            "gross_power_mw": gross,
+            "net_power_mw": net,
+        }
+        for i, c in enumerate(cems.CHANNELS):
+            m[c] = self._cems.reading[i]
+        return {k: float(m[k]) for k in MEASUREMENTS}
+
+    @property
+    def cems_valid(self) -> bool:
+        """False while the CEMS is in an outage (readings are held)."""
+        return self._cems.valid
+
+    @property
+    def truth(self) -> dict[str, float]:
+        """Hidden truth (TRUTH names): for info and KPIs, never for observations."""
+        x, y, b = self._x, self._y, self._b
+        moisture = min(max(y[core.Y_FEED_MOISTURE] + x[core.X_MIXNOISE], 0.05), 0.75)
+        ash = y[core.Y_FEED_ASH]
+        disch_c, disch_a = y[core.Y_DISCHARGE_CHAR_KG_S], y[core.Y_DISCHARGE_ASH_KG_S]
+        st = self._stack_truth()
+        # Boiler efficiency on the heat released now (LHV basis: combustion minus drying latent).
+        fired_w = y[core.Y_HEAT_RELEASE_W] - y[core.Y_WATER_EVAP_KG_S] * LATENT_HEAT_25C_J_KG
+        steam_w = (y[core.Y_STEAM_TURBINE_KG_S] * y[core.Y_H_STEAM_J_KG]
+                   - (y[core.Y_STEAM_DRUM_KG_S] - y[core.Y_PREHEAT_STEAM_KG_S] + y[core.Y_SPRAY_KG_S])
+                   * b.boiler_params.feedwater_h_j_kg)
+        t = {
+            "waste_lhv_mj_kg": b.fuel.lhv_j_kg(moisture, ash) / 1e6,
+            "waste_moisture_pct": moisture * 100.0,
+            "bed_carbon_kg": float(self._bed[CHAR].sum()),
+            "loi_pct": 100.0 * disch_c / (disch_c + disch_a) if disch_c + disch_a > 0 else 0.0,
+            "furnace_gas_temp_degc": y[core.Y_T_FURNACE_K] - 273.15,
+            "o2_dry_vol_pct": st["o2_dry_vol_pct"],
+            "fouling_factor": x[core.X_FOUL],
+            "heat_release_mw": y[core.Y_HEAT_RELEASE_W] / 1e6,
+            "dioxin_ng_teq_nm3": st["dioxin_ng_teq_nm3"],
+            "steam_flow_setpoint_t_h": self.steam_setpoint_t_h,
+            "feed_actual_t_h": y[core.Y_FEED_KG_S] * 3.6,
+            "waste_fed_t": x[core.ACC_WASTE_KG] / 1000.0,
+            "aux_fuel_mwh": x[core.ACC_AUX_J] / 3.6e9,
+            "boiler_efficiency": steam_w / fired_w if fired_w > 0 else 0.0,
+            "turbine_valve_pct": x[core.X_VALVE],
+        }
+        return {k: float(t[k]) for k in TRUTH}
+
+    # ------------------------------------------------------------------ balances ---
+    def _stored(self) -> dict[str, float]:
+        b, bed = self._b, self._bed
+        saturation(self._x[core.X_P], b.sat, self._sat)
+        return {
+            "bed_kg": float(bed[WATER].sum() + bed[VOLATILES].sum() + bed[CHAR].sum() + bed[ASH].sum()),
+            "bed_j": float(stored_energy_j(bed, b.grate_params)),
+            "drum_kg": float(drum_mass_kg(self._x[core.X_VWT], self._sat, b.boiler_params)),
+            "drum_j": float(drum_energy_j(self._x[core.X_VWT], self._x[core.X_P], self._sat, b.boiler_params)),
+            "hopper_kg": float(self._x[core.X_HOP_MASS]),
+        }
+
+    def balance_report(self) -> dict:
+        """Cumulative mass [kg] and energy [J] in/out/stored since t=0, with relative closure.
+
+        Sections: ``gas_side`` (waste, air, auxiliary fuel -> flue gas, bottom ash, heat to the
+        water side; storage: the grate bed), ``water_side`` (feedwater, spray and heat -> steam;
+        storage: drum, risers, metal), ``hopper`` (crane -> feeder) and ``plant`` (all together).
+        Closure = (in - out - stored change) / in.
+        """
+        x, now = self._x, self._stored()
+        s0 = self._start_stored
+        g = lambda i: float(x[i])  # noqa: E731
+        sections = {
+            "gas_side_mass": (g(core.ACC_WASTE_KG) + g(core.ACC_AIR_KG) + g(core.ACC_AUX_FUEL_KG),
+                              g(core.ACC_FLUE_KG) + g(core.ACC_ASH_KG), now["bed_kg"] - s0["bed_kg"]),
+            "water_side_mass": (g(core.ACC_FW_KG) + g(core.ACC_SPRAY_KG),
+                                g(core.ACC_TURBINE_STEAM_KG) + g(core.ACC_PREHEAT_STEAM_KG),
+                                now["drum_kg"] - s0["drum_kg"]),
+            "hopper_mass": (self._d["crane_in_kg"], g(core.ACC_WASTE_KG), now["hopper_kg"] - self._hopper_start_kg),
+            "gas_side_energy": (g(core.ACC_FUEL_J) + g(core.ACC_AIR_J) + g(core.ACC_AUX_J),
+                                g(core.ACC_STACK_J) + g(core.ACC_UNBURNT_J) + g(core.ACC_ASH_J)
+                                + g(core.ACC_WALL_LOSS_J) + g(core.ACC_Q_DRUM_J) + g(core.ACC_Q_SH_J),
+                                now["bed_j"] - s0["bed_j"]),
+            "water_side_energy": (g(core.ACC_Q_DRUM_J) + g(core.ACC_Q_SH_J) + g(core.ACC_FW_J) + g(core.ACC_SPRAY_J),
+                                  g(core.ACC_TURBINE_STEAM_J) + g(core.ACC_PREHEAT_STEAM_J),
+                                  now["drum_j"] - s0["drum_j"]),
+        }
+        ge, we = sections["gas_side_energy"], sections["water_side_energy"]
+        # Plant boundary: the heat to the water side and the preheater duty are internal; the
+        # preheater's condensate leaves back to the feedwater tank.
+        internal_in = g(core.ACC_Q_DRUM_J) + g(core.ACC_Q_SH_J) + g(core.ACC_PREHEAT_J)
+        internal_out = g(core.ACC_Q_DRUM_J) + g(core.ACC_Q_SH_J) + g(core.ACC_PREHEAT_STEAM_J) - g(core.ACC_CONDENSATE_J)
+        sections["plant_energy"] = (ge[0] + we[0] - internal_in, ge[1] + we[1] - internal_out, ge[2] + we[2])
+        return {name: {"in": i, "out": o, "stored_change": s, "closure": (i - o - s) / i if i else 0.0}
+                for name, (i, o, s) in sections.items()}
+
+    # ------------------------------------------------------------------ snapshots ---
+    def snapshot(self) -> dict:
+        """A deep copy of the complete plant state (continuous, discrete, CEMS and RNG)."""
+        return copy.deepcopy({
+            "time_s": self.time_s, "x": self._x, "bed": self._bed, "hopper": self._hopper, "y": self._y,
+            "u": self._u, "d": self._d, "cems": self._cems, "rng": self.rng.bit_generator.state,
+            "hopper_start_kg": self._hopper_start_kg, "start_stored": self._start_stored,
+        })
+
+    def restore(self, snap: dict) -> None:
+        """Return to a snapshot; the continuation is identical to the original's."""
+        s = copy.deepcopy(snap)
+        self._x, self._bed, self._hopper, self._y, self._u = s["x"], s["bed"], s["hopper"], s["y"], s["u"]
+        self._d, self._cems = s["d"], s["cems"]
+        self._hopper_start_kg, self._start_stored = s["hopper_start_kg"], s["start_stored"]
+        self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = s["rng"]
+        self._start_env(s["time_s"])
+
+    def __getstate__(self):
+        return {"plant": self.config.model_dump(mode="json"), "scenario": self.scenario.model_dump(mode="json"),
+                "seed": self.seed, "snapshot": self.snapshot()}
+
+    def __setstate__(self, state):
+        self.__init__(PlantConfig.model_validate(state["plant"]), ScenarioConfig.model_validate(state["scenario"]),
+                      state["seed"])
+        self.restore(state["snapshot"])

@@ -1,0 +1,79 @@
+"""Unit helpers and the canonical channel names.
+
+Conventions (design.md "Channels"): SI inside the physics (kg/s, W, K, Pa, m), plant units at the
+edges (t/h, MW, degC, MPa, Nm3/h, mg/Nm3), with the unit in every name. Normal conditions (Nm3) are
+0 degC and 101.325 kPa (DIN 1343, as used by EN 14181 / GB 18485 reporting).
+"""
+from __future__ import annotations
+
+#: Molar volume of an ideal gas at 0 degC, 101.325 kPa [Nm3/kmol] (CODATA R * 273.15 K / 101325 Pa).
+NM3_PER_KMOL = 22.414
+#: Offset between degC and K [K].
+KELVIN_OFFSET = 273.15
+#: Reference O2 for waste-incineration emission reporting [vol % dry] (GB 18485-2014, EU IED Annex VI).
+REFERENCE_O2_DRY_PCT = 11.0
+#: O2 in dry air [vol %].
+AIR_O2_PCT = 20.95
+
+#: Measurements as a DCS shows them (design.md). CEMS values are dry and normalised to 11 % O2.
+MEASUREMENTS: tuple[str, ...] = (
+    "steam_flow_t_h", "drum_pressure_mpa", "drum_level_mm", "steam_temp_degc",
+    "furnace_temp_degc", "o2_wet_vol_pct", "co_mg_nm3", "nox_mg_nm3", "so2_mg_nm3",
+    "hcl_mg_nm3", "dust_mg_nm3", "nh3_mg_nm3", "flue_gas_flow_nm3_h",
+    "boiler_exit_temp_degc", "hopper_level_m", "gross_power_mw", "net_power_mw",
+)
+#: Actuator commands, in this order in every action vector (design.md).
+ACTUATORS: tuple[str, ...] = (
+    "feed_rate_t_h", "grate_speed_pct", "primary_air_nm3_h", "secondary_air_nm3_h",
+    "feedwater_t_h", "urea_kg_h", "lime_kg_h", "carbon_kg_h", "aux_burner_mw",
+)
+#: Hidden truth: for info and KPIs, never in observations.
+TRUTH: tuple[str, ...] = (
+    "waste_lhv_mj_kg", "waste_moisture_pct", "bed_carbon_kg", "loi_pct",
+    "furnace_gas_temp_degc", "o2_dry_vol_pct", "fouling_factor", "heat_release_mw",
+    "dioxin_ng_teq_nm3", "steam_flow_setpoint_t_h", "feed_actual_t_h", "waste_fed_t",
+    "aux_fuel_mwh", "boiler_efficiency", "turbine_valve_pct",
+)
+
+
+def t_h_to_kg_s(value_t_h: float) -> float:
+    """Tonnes per hour -> kilograms per second."""
+    return value_t_h / 3.6
+
+
+def kg_s_to_t_h(value_kg_s: float) -> float:
+    """Kilograms per second -> tonnes per hour."""
+    return value_kg_s * 3.6
+
+
+def nm3_h_to_kmol_s(value_nm3_h: float) -> float:
+    """Normal cubic metres per hour -> kilomoles per second."""
+    return value_nm3_h / 3600.0 / NM3_PER_KMOL
+
+
+def kmol_s_to_nm3_h(value_kmol_s: float) -> float:
+    """Kilomoles per second -> normal cubic metres per hour."""
+    return value_kmol_s * NM3_PER_KMOL * 3600.0
+
+
+def degc_to_k(value_degc: float) -> float:
+    """Degrees Celsius -> kelvin."""
+    return value_degc + KELVIN_OFFSET
+
+
+def k_to_degc(value_k: float) -> float:
+    """Kelvin -> degrees Celsius."""
+    return value_k - KELVIN_OFFSET
+
+
+def to_reference_o2(conc_mg_nm3_dry, o2_dry_vol_pct, reference_o2_pct: float = REFERENCE_O2_DRY_PCT):
+    """Normalise a dry concentration to the reference O2 (domain.md §7).
+
+    ``C_ref = C_meas * (21 - O2_ref) / (21 - O2_meas,dry)``. Works on floats and numpy arrays.
+    The measured O2 is clipped at 20 vol % so that near-air samples (burner off, purge) do not
+    blow the correction up; the standards themselves exclude such periods.
+    """
+    import numpy as np
+
+    o2 = np.minimum(o2_dry_vol_pct, 20.0)
+    return conc_mg_nm3_dry * (21.0 - reference_o2_pct) / (21.0 - o2)
