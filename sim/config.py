@@ -83,7 +83,8 @@ class Grate(_Strict):
     char_activation_j_mol: float = F(1e4, 3e5, "activation energy of char oxidation [J/mol]")
     min_cell_mass_kg: float = F(1, 1000, "mass below which a cell is treated as empty [kg]")
     stoking_conductance_w_k: float = F(0, 1e6, "heat exchange between neighbouring cells by grate mixing [W/K]")
-    feeder_push_share: float = F(0, 1, "share of the bed movement due to the feeder ram's push [-]")
+    feeder_push_share: float = F(0, 2, "push of the feeder ram on the first cells: extra transport rate per unit of relative feed change [-]")
+    feeder_push_cells: int = F(0, 40, "number of first cells the feeder ram pushes (feeder table and drying grate)")
 
     @model_validator(mode="after")
     def _split(self):

@@ -130,9 +130,9 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
                - moisture * gp.latent_heat_j_kg)
         pa = x[A_PA] / cp.nm3_h_per_kmol_s
         sa = x[A_SA] / cp.nm3_h_per_kmol_s
-        move = (cp.n_cells / cp.residence_s * x[A_GRATE] / 100.0
-                * (1.0 - cp.push_share + cp.push_share * feed_kg_s / cp.design_feed_kg_s))
-        grate.step(bed, feed_kg_s, moisture, ash, move, pa, cp.pa_temp_k, x[X_TGAS], dt_s, gp,
+        move = cp.n_cells / cp.residence_s * x[A_GRATE] / 100.0
+        push = cp.n_cells / cp.residence_s * cp.push_share * (feed_kg_s / cp.design_feed_kg_s - 1.0)
+        grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, x[X_TGAS], dt_s, gp,
                    gas_h, gas_cp, zone_split, flows, bed_out)
         saturation(x[X_P], sat_table, sat)
         t_sat = sat[boiler.S_T]

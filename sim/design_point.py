@@ -86,7 +86,8 @@ def build_uncached(cfg: PlantConfig) -> Built:
         char_activation_j_mol=g.char_activation_j_mol, min_cell_mass_kg=g.min_cell_mass_kg,
         fixed_carbon_daf=fuel.fixed_carbon_daf, vol_heat_j_kg=fuel.vol_heat_j_kg,
         char_heat_j_kg=CHAR_HEAT_J_KG, latent_heat_j_kg=LATENT_HEAT_25C_J_KG, m_c_kg_kmol=M_C,
-        m_h2o_kg_kmol=M_H2O, stoking_conductance_w_k=g.stoking_conductance_w_k)
+        m_h2o_kg_kmol=M_H2O, stoking_conductance_w_k=g.stoking_conductance_w_k,
+        push_cells=float(g.feeder_push_cells))
     vg = fuel.vol_gas_kmol_kg
     fp = furnace.FurnaceParams(
         wall_sigma_eps_area=SIGMA_W_M2K4 * fz.wall_effective_emissivity * fz.wall_area_m2,
@@ -209,7 +210,7 @@ def _steady_state(cfg, cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid
     bed[grate.ASH, :] = 400.0
     bed[grate.SENSIBLE, :] = 400.0 * gp.cp_j_kg_k * 875.0
     for _ in range(int(BED_WARMUP_S / 10)):
-        grate.step(bed, feed_kg_s, moisture, ash, move, pa, cp.pa_temp_k, t_f, 10.0, gp, gas_h, gas_cp, zone, flows, out)
+        grate.step(bed, feed_kg_s, moisture, ash, move, 0.0, pa, cp.pa_temp_k, t_f, 10.0, gp, gas_h, gas_cp, zone, flows, out)
     x[core.X_VWT] = v_wt
     x[core.X_P] = cfg.drum.design_pressure_mpa
     x[core.X_VSD] = cfg.drum.steam_under_level_m3

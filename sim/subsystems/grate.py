@@ -14,7 +14,8 @@ Per cell and step (exact-exponential where a rate is first order):
 - char burnout: Arrhenius kinetics, capped by the O2 the cell's primary air brings
   (12/32 kg C per kg O2, to CO2);
 - stoking: heat exchange between neighbouring cells by the grate's mixing action;
-- transport: each cell passes a fraction ``1 - exp(-k dt)`` of its content to the next, with
+- transport: the ram pushes the first cells (feeder table and drying grate), the grate bars
+  move all cells; each cell passes a fraction ``1 - exp(-k dt)`` of its content to the next, with
   ``k = n_cells / residence``; the last cell discharges bottom ash (with its unburnt char, LOI).
 
 Energy bookkeeping is exact by construction: what leaves the bed (gas enthalpy, chemical energy
@@ -38,7 +39,7 @@ GrateParams = namedtuple("GrateParams", [
     "cell_area_m2", "cp_j_kg_k", "emissivity", "t_dry_k", "devol_prefactor_1_s",
     "devol_activation_j_mol", "char_prefactor_1_s", "char_activation_j_mol", "min_cell_mass_kg",
     "fixed_carbon_daf", "vol_heat_j_kg", "char_heat_j_kg", "latent_heat_j_kg", "m_c_kg_kmol",
-    "m_h2o_kg_kmol", "stoking_conductance_w_k",
+    "m_h2o_kg_kmol", "stoking_conductance_w_k", "push_cells",
 ])
 
 # Rows of the bed array.
@@ -69,12 +70,13 @@ def stored_energy_j(bed, p):
 
 
 @njit(cache=True)
-def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, pa_kmol_s, pa_temp_k, t_gas_k,
+def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s, pa_temp_k, t_gas_k,
          dt_s, p, gas_h, gas_cp, zone_split, flows, out):
     """Advance the bed by dt_s. Writes the bed's flows into ``out`` (see OUT_*).
 
     feed_kg_s: waste pushed onto the first cell; moisture, ash: its mass fractions [-];
-    move_rate_1_s: cell-to-cell transport rate; pa_kmol_s: total primary air; pa_temp_k: its
+    move_rate_1_s: cell-to-cell transport rate by the grate bars; push_rate_1_s: extra rate in the
+    cells the feeder ram pushes (``p.push_cells`` first cells); pa_kmol_s: total primary air; pa_temp_k: its
     temperature; t_gas_k: furnace gas temperature radiating on the bed. ``flows`` is scratch
     space of length 4.
     """
@@ -162,8 +164,10 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, pa_kmol_s, pa_temp_k, t_g
         bed[SENSIBLE, i] += q
         bed[SENSIBLE, i + 1] -= q
     # Transport along the grate, last cell first; the last cell discharges bottom ash.
-    frac = 1.0 - math.exp(-move_rate_1_s * dt_s)
+    frac_grate = 1.0 - math.exp(-move_rate_1_s * dt_s)
+    frac_pushed = 1.0 - math.exp(-(move_rate_1_s + push_rate_1_s) * dt_s)
     for i in range(n - 1, -1, -1):
+        frac = frac_pushed if i < p.push_cells else frac_grate
         for row in range(5):
             moved = bed[row, i] * frac
             bed[row, i] -= moved
