@@ -7,3 +7,4 @@ from .config import ConfigError, load_plant, load_scenario
 from .plant import Plant
 
 __all__ = ["Plant", "ConfigError", "load_plant", "load_scenario"]
+from . import envs  # noqa: E402,F401  (registers the WtE/* environments)

@@ -9,7 +9,10 @@ mass [kg], moisture [-], ash [-]). ``y`` receives the algebraic quantities of th
 Each fixed step ``dt_s`` (plant config ``integration.dt_s``):
 1. actuators move towards their commands at their rate limits;
 2. the feeder takes waste from the bottom of the hopper (none while bridged or empty);
-3. the grate bed advances (drying, devolatilisation, char burnout, transport);
+3. the grate bed advances (drying, devolatilisation, char burnout, transport) under the
+   radiation of the furnace lining, whose temperature follows the gas with the lining's
+   thermal lag (the lining's heat storage itself is not modelled: the bed's radiation is
+   taken from the gas, so the energy balance stays exact);
 4. the furnace gas is solved algebraically; thermocouple and O2 analyser lag behind it;
 5. the gas crosses the boiler passes; the superheater and spray give the turbine steam;
 6. the steam-air preheater takes drum steam; the drum balances advance (explicit Euler; the fastest drum time constant is minutes);
@@ -32,7 +35,7 @@ N_ACT = 9  # actuator positions occupy x[0:9] in sim.units.ACTUATORS order
 (A_FEED, A_GRATE, A_PA, A_SA, A_FW, A_UREA, A_LIME, A_CARBON, A_AUX) = range(N_ACT)
 (X_VWT, X_P, X_VSD, X_TGAS, X_TC, X_O2A, X_FOUL, X_LIME1, X_LIME2, X_CARB1, X_CARB2,
  X_MIXNOISE, X_BRIDGE, X_VALVE, X_TC_DRIFT, X_HOP_HEAD, X_HOP_COUNT, X_HOP_MASS, X_TIME,
- X_TRIP, X_FOUL_SCALE) = range(N_ACT, N_ACT + 21)
+ X_TRIP, X_FOUL_SCALE, X_TREF) = range(N_ACT, N_ACT + 22)
 ACC0 = 40
 (ACC_WASTE_KG, ACC_AIR_KG, ACC_AUX_FUEL_KG, ACC_FLUE_KG, ACC_ASH_KG, ACC_FW_KG, ACC_DRUM_STEAM_KG,
  ACC_SPRAY_KG, ACC_FUEL_J, ACC_AIR_J, ACC_AUX_J, ACC_STACK_J, ACC_UNBURNT_J, ACC_ASH_J,
@@ -59,7 +62,7 @@ CoreParams = namedtuple("CoreParams", [
     "n_cells", "residence_s", "pa_temp_k", "sa_temp_k", "ambient_k", "fouling_rate_1_s",
     "fouling_max", "thermocouple_tau_s", "o2_tau_s", "lime_tau_s", "cake_tau_s",
     "wall_over_sat_k", "trip_level_low_m", "trip_level_high_m", "flame_loss_k",
-    "m_air_kg_kmol", "nm3_h_per_kmol_s", "push_share", "design_feed_kg_s",
+    "m_air_kg_kmol", "nm3_h_per_kmol_s", "push_share", "design_feed_kg_s", "refractory_tau_s",
 ])
 
 #: Water-wall surface above saturation seen by the flame [K] (tube metal + scale; typical 20-50 K).
@@ -132,7 +135,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         sa = x[A_SA] / cp.nm3_h_per_kmol_s
         move = cp.n_cells / cp.residence_s * x[A_GRATE] / 100.0
         push = cp.n_cells / cp.residence_s * cp.push_share * (feed_kg_s / cp.design_feed_kg_s - 1.0)
-        grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, x[X_TGAS], dt_s, gp,
+        grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, x[X_TREF], dt_s, gp,
                    gas_h, gas_cp, zone_split, flows, bed_out)
         saturation(x[X_P], sat_table, sat)
         t_sat = sat[boiler.S_T]
@@ -144,6 +147,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         n_gas = gas[0] + gas[1] + gas[2] + gas[3]
         o2_wet = 100.0 * gas[1] / n_gas
         x[X_TC] += (t_furnace - x[X_TC]) * (1.0 - math.exp(-dt_s / cp.thermocouple_tau_s))
+        x[X_TREF] += (t_furnace - x[X_TREF]) * (1.0 - math.exp(-dt_s / cp.refractory_tau_s))
         x[X_O2A] += (o2_wet - x[X_O2A]) * (1.0 - math.exp(-dt_s / cp.o2_tau_s))
         # Boiler passes, superheater and drum.
         boiler.gas_passes(gas, t_furnace, t_sat, x[X_FOUL], bp, gas_h, gas_cp, b_out)
@@ -163,6 +167,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         t_exit = b_out[2]
         air_kmol = pa + sa + f_out[furnace.F_AUX_AIR_KMOL_S]
         flue_kg_s = (air_kmol * M_AIR + f_out[furnace.F_AUX_KG_S] + bed_out[grate.OUT_VOLATILES_KG_S]
+                     + bed_out[grate.OUT_BED_VOLATILES_KG_S]
                      + bed_out[grate.OUT_CHAR_BURNT_KG_S] + bed_out[grate.OUT_WATER_KG_S])
         x[ACC_WASTE_KG] += feed_kg_s * dt_s
         x[ACC_AIR_KG] += air_kmol * M_AIR * dt_s
@@ -197,7 +202,10 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         # Drum state.
         x[X_VWT] += dv * dt_s
         x[X_P] += dp * dt_s
-        v_sd_target = bp.steam_under_level_m3 * max(q_drum, 0.0) / bp.design_drum_heat_w
+        # Flashing: a falling pressure releases stored heat of water and metal as extra steam
+        # below the level (swell), a rising one condenses bubbles (shrink).
+        q_evap = q_drum - boiler.flash_heat_j_per_mpa(x[X_VWT], sat, bp) * dp
+        v_sd_target = bp.steam_under_level_m3 * max(q_evap, 0.0) / bp.design_drum_heat_w
         x[X_VSD] += (v_sd_target - x[X_VSD]) * (1.0 - math.exp(-dt_s / bp.bubble_tau_s))
         # Sorbent lags (dosing -> reactor -> filter cake) and fouling.
         k1 = 1.0 - math.exp(-dt_s / cp.lime_tau_s)
@@ -223,9 +231,10 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         y[Y_H_STEAM_J_KG] = h_steam
         y[Y_P_TURBINE_MPA] = p_turb
         y[Y_SPRAY_KG_S] = spray
-        y[Y_HEAT_RELEASE_W] = f_out[furnace.F_HEAT_RELEASE_W] + bed_out[grate.OUT_CHAR_BURNT_KG_S] * gp.char_heat_j_kg
+        y[Y_HEAT_RELEASE_W] = (f_out[furnace.F_HEAT_RELEASE_W] + bed_out[grate.OUT_CHAR_BURNT_KG_S] * gp.char_heat_j_kg
+                               + bed_out[grate.OUT_BED_VOLATILES_KG_S] * gp.vol_heat_j_kg)
         y[Y_BURN_FRAC] = f_out[furnace.F_BURN_FRAC]
-        y[Y_VOLATILES_KG_S] = bed_out[grate.OUT_VOLATILES_KG_S]
+        y[Y_VOLATILES_KG_S] = bed_out[grate.OUT_VOLATILES_KG_S] + bed_out[grate.OUT_BED_VOLATILES_KG_S]
         y[Y_FEED_KG_S] = feed_kg_s
         y[Y_PA_KMOL_S] = pa
         y[Y_SA_KMOL_S] = sa
@@ -237,7 +246,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         y[Y_WATER_EVAP_KG_S] = bed_out[grate.OUT_WATER_KG_S]
         y[Y_PREHEAT_STEAM_KG_S] = q_pre
         saturation(x[X_P], sat_table, sat)
-        level = boiler.level_m(x[X_VWT], x[X_VSD], q_drum, sat, bp)
+        level = boiler.level_m(x[X_VWT], x[X_VSD], q_evap, sat, bp)
         y[Y_LEVEL_M] = level
         if level < cp.trip_level_low_m:
             x[X_TRIP] = TRIP_LEVEL_LOW

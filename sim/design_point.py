@@ -87,7 +87,9 @@ def build_uncached(cfg: PlantConfig) -> Built:
         fixed_carbon_daf=fuel.fixed_carbon_daf, vol_heat_j_kg=fuel.vol_heat_j_kg,
         char_heat_j_kg=CHAR_HEAT_J_KG, latent_heat_j_kg=LATENT_HEAT_25C_J_KG, m_c_kg_kmol=M_C,
         m_h2o_kg_kmol=M_H2O, stoking_conductance_w_k=g.stoking_conductance_w_k,
-        push_cells=float(g.feeder_push_cells))
+        push_cells=float(g.feeder_push_cells), drying_conductance_w_k=g.drying_conductance_w_k,
+        volatile_bed_burn_frac=g.volatile_bed_burn_frac, vol_o2_demand=fuel.vol_o2_demand_kmol_kg,
+        vol_n2=fuel.vol_gas_kmol_kg[0], vol_co2=fuel.vol_gas_kmol_kg[2], vol_h2o=fuel.vol_gas_kmol_kg[3])
     vg = fuel.vol_gas_kmol_kg
     fp = furnace.FurnaceParams(
         wall_sigma_eps_area=SIGMA_W_M2K4 * fz.wall_effective_emissivity * fz.wall_area_m2,
@@ -164,7 +166,7 @@ def build_uncached(cfg: PlantConfig) -> Built:
         wall_over_sat_k=core.WALL_OVER_SATURATION_K, trip_level_low_m=dr.trip_level_low_low_mm / 1000,
         trip_level_high_m=dr.trip_level_high_high_mm / 1000, flame_loss_k=degc_to_k(fz.flame_loss_temp_degc),
         m_air_kg_kmol=core.M_AIR, nm3_h_per_kmol_s=nm3_h_per_kmol_s, push_share=g.feeder_push_share,
-        design_feed_kg_s=feed_kg_s)
+        design_feed_kg_s=feed_kg_s, refractory_tau_s=fz.refractory_tau_s)
     acts = cfg.actuators
     lower = np.array([acts[a].min for a in ACTUATORS])
     upper = np.array([acts[a].max for a in ACTUATORS])
@@ -214,7 +216,7 @@ def _steady_state(cfg, cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid
     x[core.X_VWT] = v_wt
     x[core.X_P] = cfg.drum.design_pressure_mpa
     x[core.X_VSD] = cfg.drum.steam_under_level_m3
-    x[core.X_TGAS] = x[core.X_TC] = t_f
+    x[core.X_TGAS] = x[core.X_TC] = x[core.X_TREF] = t_f
     x[core.X_VALVE] = cfg.turbine.design_valve_pct
     x[core.X_LIME1] = x[core.X_LIME2] = cmd["lime_kg_h"]
     x[core.X_CARB1] = x[core.X_CARB2] = cmd["carbon_kg_h"]

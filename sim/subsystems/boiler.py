@@ -11,8 +11,9 @@ Drum (Åström & Bell 2000, Automatica 36, "Drum-boiler dynamics"): global mass 
 of water, steam and metal at saturation give the total water volume and the pressure,
 ``e11 dVwt/dt + e12 dp/dt = qf - qs``, ``e21 dVwt/dt + e22 dp/dt = Q + qf hf - qs hs``.
 The level adds the steam under the surface: the mean riser void fraction (their eq. for the
-riser quality with a constant circulation flow) plus a lagged volume of bubbles in the drum;
-this gives shrink and swell. Steam leaves through the turbine admission valve,
+riser quality with a constant circulation flow) plus a lagged volume of bubbles in the drum,
+both driven by the evaporation including the flash steam of a pressure change; this gives
+shrink and swell. Steam leaves through the turbine admission valve,
 ``qs = K valve p`` (sliding pressure, Stodola-type flow law).
 """
 from __future__ import annotations
@@ -117,6 +118,13 @@ def drum_derivatives(v_wt, p_mpa, q_w, q_feed_kg_s, q_steam_kg_s, sat, p):
     r2 = q_w + q_feed_kg_s * p.feedwater_h_j_kg - q_steam_kg_s * h_s
     det = e11 * e22 - e12 * e21
     return (e22 * r1 - e12 * r2) / det, (e11 * r2 - e21 * r1) / det
+
+
+@njit(cache=True)
+def flash_heat_j_per_mpa(v_wt, sat, p):
+    """Heat released by water and metal per MPa of pressure fall [J/MPa]: the source of the
+    flash steam behind swell (Åström & Bell 2000, section 5: "shrink and swell")."""
+    return v_wt * sat[S_RHO_W] * sat[S_DH_W] + p.metal_heat_capacity_j_k * sat[S_DT]
 
 
 @njit(cache=True)

@@ -7,10 +7,13 @@ Per cell and step (exact-exponential where a rate is first order):
 - primary air of the cell (its share of the zone split) enters at the preheat temperature and
   leaves the bed at the bed temperature, with the O2 the char consumed;
 - radiation from the flame/refractory: ``sigma eps A (T_gas^4 - T_bed^4)``;
-- drying is heat-limited: heat that would lift the bed above the drying temperature evaporates
-  water instead (latent heat at 25 degC, LHV basis, so the bed's chemical energy stays consistent
-  with the waste LHV);
+- drying is heat-transfer limited: the wet part of a cell takes heat from the rest at
+  ``G_dry (T - T_dry)`` and evaporates water (latent heat at 25 degC, LHV basis, so the bed's
+  chemical energy stays consistent with the waste LHV); a drying cell sits some tens of K above
+  100 degC, and a hot cell that receives wet waste dries it over minutes instead of quenching;
 - devolatilisation: Arrhenius ``k = A exp(-E/RT)`` (domain §4: A ~ 5e3 1/s, E ~ 70 kJ/mol);
+- a share of the volatiles burns in the bed with the O2 the char leaves (flaming combustion
+  at the ignition front), its heat kept in the cell;
 - char burnout: Arrhenius kinetics, capped by the O2 the cell's primary air brings
   (12/32 kg C per kg O2, to CO2);
 - stoking: heat exchange between neighbouring cells by the grate's mixing action;
@@ -40,6 +43,7 @@ GrateParams = namedtuple("GrateParams", [
     "devol_activation_j_mol", "char_prefactor_1_s", "char_activation_j_mol", "min_cell_mass_kg",
     "fixed_carbon_daf", "vol_heat_j_kg", "char_heat_j_kg", "latent_heat_j_kg", "m_c_kg_kmol",
     "m_h2o_kg_kmol", "stoking_conductance_w_k", "push_cells",
+    "drying_conductance_w_k", "volatile_bed_burn_frac", "vol_o2_demand", "vol_n2", "vol_co2", "vol_h2o",
 ])
 
 # Rows of the bed array.
@@ -47,7 +51,7 @@ WATER, VOLATILES, CHAR, ASH, SENSIBLE = 0, 1, 2, 3, 4
 # Entries of the output vector (flows from the bed to the furnace and out of the grate).
 (OUT_N2, OUT_O2, OUT_CO2, OUT_H2O, OUT_VOLATILES_KG_S, OUT_GAS_ENTHALPY_W, OUT_RADIATION_W,
  OUT_CHAR_BURNT_KG_S, OUT_DISCHARGE_KG_S, OUT_DISCHARGE_ENERGY_W, OUT_DISCHARGE_CHAR_KG_S,
- OUT_DISCHARGE_ASH_KG_S, OUT_WATER_KG_S, OUT_SIZE) = range(14)
+ OUT_DISCHARGE_ASH_KG_S, OUT_WATER_KG_S, OUT_BED_VOLATILES_KG_S, OUT_SIZE) = range(15)
 
 
 @njit(cache=True)
@@ -106,34 +110,42 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         if r_c > r_c_o2:
             r_c = r_c_o2
         n_c = r_c / p.m_c_kg_kmol
-        # Gas leaving the cell at the bed temperature (air minus O2 burnt plus CO2).
-        flows[0] = 0.7905 * pa_i
-        flows[1] = o2_i - n_c
-        flows[2] = n_c
-        flows[3] = 0.0
+        # Part of the volatiles burns inside the bed with the O2 the char left (flaming
+        # combustion at the ignition front); its heat stays in the cell. This is what keeps the
+        # ignition front alight when colder waste arrives.
+        r_vb = p.volatile_bed_burn_frac * r_v
+        o2_left = o2_i - n_c
+        if r_vb * p.vol_o2_demand > o2_left:
+            r_vb = max(o2_left, 0.0) / p.vol_o2_demand
+        # Gas leaving the cell at the bed temperature (air minus O2 burnt plus products).
+        flows[0] = 0.7905 * pa_i + r_vb * p.vol_n2
+        flows[1] = o2_left - r_vb * p.vol_o2_demand
+        flows[2] = n_c + r_vb * p.vol_co2
+        flows[3] = r_vb * p.vol_h2o
         # Radiation and the gas leaving are taken at the end-of-step temperature of a linearised
         # implicit step, so that light cells (the front of fresh waste) stay stable; the flows
         # booked are the flows applied, so the energy balance stays exact.
         rad_coeff = SIGMA_W_M2K4 * p.emissivity * p.cell_area_m2
         power = (pa_i * h_air_in + rad_coeff * (t_gas4 - t_k ** 4) + r_c * p.char_heat_j_kg
-                 - gas_enthalpy_w(flows, t_k, gas_h) - r_v * p.cp_j_kg_k * (t_k - T_REF_K))
+                 + r_vb * p.vol_heat_j_kg - gas_enthalpy_w(flows, t_k, gas_h) - r_v * p.cp_j_kg_k * (t_k - T_REF_K))
+        wet = bed[WATER, i] > 0.0
         conductance = (4.0 * rad_coeff * t_k ** 3 + gas_heat_capacity_w_k(flows, t_k, gas_cp)
-                       + r_v * p.cp_j_kg_k)
-        t_eval = t_k + dt_s * power / (m * p.cp_j_kg_k + dt_s * conductance)
+                       + r_v * p.cp_j_kg_k + (p.drying_conductance_w_k if wet else 0.0))
+        power_dry = p.drying_conductance_w_k * (t_k - p.t_dry_k) if wet and t_k > p.t_dry_k else 0.0
+        t_eval = t_k + dt_s * (power - power_dry) / (m * p.cp_j_kg_k + dt_s * conductance)
         q_rad = rad_coeff * (t_gas4 - t_eval ** 4)
         sens_mass = p.cp_j_kg_k * (t_eval - T_REF_K)
         h_gas = gas_enthalpy_w(flows, t_eval, gas_h) + r_v * sens_mass
-        s_new = bed[SENSIBLE, i] + dt_s * (pa_i * h_air_in + q_rad + r_c * p.char_heat_j_kg - h_gas)
-        # Heat-limited drying: heat above the drying temperature evaporates water.
+        s_new = bed[SENSIBLE, i] + dt_s * (pa_i * h_air_in + q_rad + r_c * p.char_heat_j_kg
+                                           + r_vb * p.vol_heat_j_kg - h_gas)
+        # Drying: heat flows from the hot part of the cell into its wet part at a finite rate,
+        # conductance x (T - T_dry), and evaporates water (latent heat at 25 degC, LHV basis).
         r_w = 0.0
-        m_after = m - dt_s * (r_v + r_c)
-        if bed[WATER, i] > 0.0 and m_after > 0.0:
-            s_dry = m_after * p.cp_j_kg_k * (p.t_dry_k - T_REF_K)
-            if s_new > s_dry:
-                r_w = (s_new - s_dry) / (dt_s * (p.latent_heat_j_kg + sens_mass))
-                if r_w * dt_s > bed[WATER, i]:
-                    r_w = bed[WATER, i] / dt_s
-                s_new -= r_w * dt_s * (p.latent_heat_j_kg + sens_mass)
+        if wet and t_eval > p.t_dry_k:
+            r_w = p.drying_conductance_w_k * (t_eval - p.t_dry_k) / (p.latent_heat_j_kg + sens_mass)
+            if r_w * dt_s > bed[WATER, i]:
+                r_w = bed[WATER, i] / dt_s
+            s_new -= r_w * dt_s * (p.latent_heat_j_kg + sens_mass)
         h_gas += r_w * sens_mass
         bed[WATER, i] -= r_w * dt_s
         bed[VOLATILES, i] -= r_v * dt_s
@@ -142,8 +154,9 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         out[OUT_N2] += flows[0]
         out[OUT_O2] += flows[1]
         out[OUT_CO2] += flows[2]
-        out[OUT_H2O] += r_w / p.m_h2o_kg_kmol
-        out[OUT_VOLATILES_KG_S] += r_v
+        out[OUT_H2O] += flows[3] + r_w / p.m_h2o_kg_kmol
+        out[OUT_VOLATILES_KG_S] += r_v - r_vb
+        out[OUT_BED_VOLATILES_KG_S] += r_vb
         out[OUT_GAS_ENTHALPY_W] += h_gas
         out[OUT_RADIATION_W] += q_rad
         out[OUT_CHAR_BURNT_KG_S] += r_c

@@ -1,0 +1,38 @@
+"""Gymnasium environments of the plant, registered under the namespace ``WtE``.
+
+Importing :mod:`sim` (or :mod:`sim.envs`) registers
+
+* ``WtE/Incinerator-v0`` -- all nine actuators, normalised Box actions in [-1, 1]
+  (:class:`sim.envs.incinerator.IncineratorEnv`; its docstring is the manual).
+
+Use ``gymnasium.make("WtE/Incinerator-v0", scenario=..., plant=...)``. The environment module is
+imported only when an environment is made (or one of the names below is used), so ``import sim``
+stays light.
+"""
+from __future__ import annotations
+
+import gymnasium
+
+__all__ = ["IncineratorEnv", "RewardWeights", "reward_terms", "to_action", "to_commands", "ENV_IDS"]
+
+#: Registered environment ids -> entry points.
+ENV_IDS: dict[str, str] = {
+    "WtE/Incinerator-v0": "sim.envs.incinerator:IncineratorEnv",
+}
+
+for _env_id, _entry_point in ENV_IDS.items():
+    if _env_id not in gymnasium.registry:  # importing twice (reload, tests) must not re-register
+        gymnasium.register(id=_env_id, entry_point=_entry_point)
+
+_LAZY = {
+    "IncineratorEnv": "incinerator", "to_action": "incinerator", "to_commands": "incinerator",
+    "RewardWeights": "reward", "reward_terms": "reward",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,352 @@
+"""``WtE/Incinerator-v0``: the whole line under direct control of all nine actuators."""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ..config import PlantConfig, ScenarioConfig, load_plant, load_scenario
+from ..plant import Plant
+from ..units import ACTUATORS, MEASUREMENTS
+from .reward import (EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, RewardWeights,
+                     reward_terms)
+
+__all__ = ["IncineratorEnv", "to_action", "to_commands", "observation_normalisation", "OBSERVATION_NAMES"]
+
+#: Bound of the normalised measurement channels of the observation.
+OBS_CLIP = 10.0
+#: Seconds per day (time-of-day features).
+_DAY_S = 86400.0
+#: NH3 slip reference [mg/Nm3]: upper end of the BAT-AEL 2-10 mg/Nm3 (EU BREF WI 2019, BAT 29);
+#: GB 18485-2014 sets no NH3 limit.
+NH3_REFERENCE_MG_NM3 = 10.0
+#: Names of the observation elements, in order.
+OBSERVATION_NAMES: tuple[str, ...] = MEASUREMENTS + ("time_of_day_sin", "time_of_day_cos") + tuple(
+    f"last_action_{a}" for a in ACTUATORS)
+_N_MEAS, _N_ACT = len(MEASUREMENTS), len(ACTUATORS)
+_POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
+
+
+# ------------------------------------------------------------------ action mapping ---
+def to_action(commands: Mapping[str, float], lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Physical actuator commands (a dict over all of ``sim.units.ACTUATORS``) -> normalised action.
+
+    ``a_i = 2 (c_i - lower_i) / (upper_i - lower_i) - 1``, clipped to [-1, 1], as float32 (the
+    action space's dtype; round trip through :func:`to_commands` is exact to ~1e-7 of each range).
+    """
+    missing = [a for a in ACTUATORS if a not in commands]
+    unknown = [k for k in commands if k not in ACTUATORS]
+    if missing or unknown:
+        raise ValueError(f"to_action: commands missing {missing}, unknown {unknown}; expected exactly {list(ACTUATORS)}")
+    c = np.array([float(commands[a]) for a in ACTUATORS])
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    a = 2.0 * (c - lower) / (upper - lower) - 1.0
+    return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def to_commands(action: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Normalised action in [-1, 1] (ACTUATORS order, clipped) -> physical commands (float64).
+
+    ``c_i = lower_i + (a_i + 1) / 2 (upper_i - lower_i)``. ``out`` may be a preallocated array.
+    """
+    a = np.clip(np.asarray(action, dtype=float), -1.0, 1.0)
+    if out is None:
+        return lower + (a + 1.0) * 0.5 * (upper - lower)
+    np.add(a, 1.0, out=out)
+    out *= 0.5 * (upper - lower)
+    out += lower
+    return out
+
+
+# ------------------------------------------------------------------ observation ---
+def observation_normalisation(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
+    """(reference, scale) arrays in MEASUREMENTS order; normalised value = (value - ref) / scale.
+
+    "design" is the plant's own design steady state (its measurements at t = 0), so the table
+    follows the plant config. See :class:`IncineratorEnv` for the table.
+    """
+    d = plant.measurements  # at construction the plant sits exactly at its design point
+    hop = plant.config.hopper
+    lim = EMISSION_LIMITS_1H_MG_NM3
+    table = {
+        "steam_flow_t_h": (d["steam_flow_t_h"], 0.1 * d["steam_flow_t_h"]),
+        "drum_pressure_mpa": (d["drum_pressure_mpa"], 0.5),
+        "drum_level_mm": (0.0, 100.0),
+        "steam_temp_degc": (d["steam_temp_degc"], 20.0),
+        "furnace_temp_degc": (FURNACE_MIN_TEMP_DEGC, 100.0),
+        "o2_wet_vol_pct": (d["o2_wet_vol_pct"], 2.0),
+        "co_mg_nm3": (lim["co"], lim["co"]),
+        "nox_mg_nm3": (lim["nox"], lim["nox"]),
+        "so2_mg_nm3": (lim["so2"], lim["so2"]),
+        "hcl_mg_nm3": (lim["hcl"], lim["hcl"]),
+        "dust_mg_nm3": (lim["dust"], lim["dust"]),
+        "nh3_mg_nm3": (NH3_REFERENCE_MG_NM3, NH3_REFERENCE_MG_NM3),
+        "flue_gas_flow_nm3_h": (d["flue_gas_flow_nm3_h"], 0.2 * d["flue_gas_flow_nm3_h"]),
+        "boiler_exit_temp_degc": (d["boiler_exit_temp_degc"], 20.0),
+        "hopper_level_m": (0.5 * hop.height_m, 0.5 * hop.height_m),
+        "gross_power_mw": (d["gross_power_mw"], 0.2 * d["gross_power_mw"]),
+        "net_power_mw": (d["net_power_mw"], 0.2 * d["net_power_mw"]),
+    }
+    ref = np.array([table[k][0] for k in MEASUREMENTS], dtype=float)
+    scale = np.array([table[k][1] for k in MEASUREMENTS], dtype=float)
+    return ref, scale
+
+
+def _check_positive(name: str, value, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}={value!r}: expected a positive finite number of seconds/hours"
+                         + (" or None" if allow_none else ""))
+    return float(value)
+
+
+class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
+    """
+    ## Description
+
+    One grate-fired waste-to-energy line (SimPy plant :class:`sim.Plant`: waste feed and hopper,
+    grate bed, furnace, drum boiler, turbine, flue-gas treatment, stack CEMS) under direct control
+    of all nine actuators. Every step holds the commands for ``control_interval_s`` seconds of plant
+    time (SimPy ``run(until=now + control_interval_s)``). The agent must track the steam-flow
+    setpoint, make power, keep the furnace above 850 degC and the stack below the GB 18485-2014
+    limits, at low reagent and auxiliary-fuel cost, and keep the plant from tripping (drum level
+    low-low/high-high, flame loss). Open loop at the design commands the drum level drifts and trips
+    within hours: the feedwater must be controlled.
+
+    ## Action Space
+
+    ``Box(-1, 1, shape=(9,), float32)``, one element per actuator in :data:`sim.units.ACTUATORS`
+    order, mapped linearly onto the plant config's ``[min, max]``:
+    ``command = min + (a + 1) / 2 (max - min)`` (:func:`to_commands`; :func:`to_action` is the inverse).
+    Values outside [-1, 1] are clipped; a wrong shape raises ValueError. The actuators then move at
+    their configured rate limits. Bounds of ``reference_750tpd``:
+
+    | Num | Actuator              | Unit   | min    | max     |
+    |-----|-----------------------|--------|--------|---------|
+    | 0   | feed_rate_t_h         | t/h    | 0      | 45      |
+    | 1   | grate_speed_pct       | %      | 20     | 160     |
+    | 2   | primary_air_nm3_h     | Nm3/h  | 10,000 | 130,000 |
+    | 3   | secondary_air_nm3_h   | Nm3/h  | 5,000  | 80,000  |
+    | 4   | feedwater_t_h         | t/h    | 0      | 110     |
+    | 5   | urea_kg_h             | kg/h   | 0      | 250     |
+    | 6   | lime_kg_h             | kg/h   | 0      | 800     |
+    | 7   | carbon_kg_h           | kg/h   | 0      | 50      |
+    | 8   | aux_burner_mw         | MW     | 0      | 20      |
+
+    ## Observation Space
+
+    ``Box(float32, shape=(28,))``. Elements 0-16 are the DCS measurements (CEMS values dry at
+    11 % O2, as the CEMS reads them, with its delay and lag), each normalised as
+    ``(value - reference) / scale`` and clipped to [-10, 10]. "design" is the plant's design
+    steady state (its measurements at t = 0; the figures are those of ``reference_750tpd``);
+    "limit" is the GB 18485-2014 1-h limit (domain.md §7). Normal operation is O(1); the CEMS
+    channels read -1 at zero and 0 at the limit.
+
+    | Num | Measurement           | Unit   | reference                    | scale                |
+    |-----|-----------------------|--------|------------------------------|----------------------|
+    | 0   | steam_flow_t_h        | t/h    | design (67.45)               | 10 % design (6.745)  |
+    | 1   | drum_pressure_mpa     | MPa    | design (4.351)               | 0.5                  |
+    | 2   | drum_level_mm         | mm     | 0 (normal level)             | 100 (trip at ±250)   |
+    | 3   | steam_temp_degc       | degC   | design (400)                 | 20                   |
+    | 4   | furnace_temp_degc     | degC   | 850 (legal minimum)          | 100                  |
+    | 5   | o2_wet_vol_pct        | vol %  | design (7.63)                | 2                    |
+    | 6   | co_mg_nm3             | mg/Nm3 | limit 100                    | 100                  |
+    | 7   | nox_mg_nm3            | mg/Nm3 | limit 300                    | 300                  |
+    | 8   | so2_mg_nm3            | mg/Nm3 | limit 100                    | 100                  |
+    | 9   | hcl_mg_nm3            | mg/Nm3 | limit 60                     | 60                   |
+    | 10  | dust_mg_nm3           | mg/Nm3 | limit 30                     | 30                   |
+    | 11  | nh3_mg_nm3            | mg/Nm3 | 10 (BREF WI BAT-AEL top)     | 10                   |
+    | 12  | flue_gas_flow_nm3_h   | Nm3/h  | design (145,785, wet)        | 20 % design          |
+    | 13  | boiler_exit_temp_degc | degC   | design (209.1)               | 20                   |
+    | 14  | hopper_level_m        | m      | half the hopper height (4)   | half the height (4)  |
+    | 15  | gross_power_mw        | MW     | design (15.51)               | 20 % design (3.10)   |
+    | 16  | net_power_mw          | MW     | design (13.06)               | 20 % design (2.61)   |
+    | 17  | time_of_day_sin       | -      | sin(2 pi t / 86400 s), t = 0 at midnight            |
+    | 18  | time_of_day_cos       | -      | cos(2 pi t / 86400 s)                               |
+    | 19-27 | last action         | -      | the clipped action of the last step (at reset: the design commands) |
+
+    With ``observation_noise = s > 0`` each normalised measurement gets additive Gaussian noise of
+    standard deviation ``s`` (i.e. ``s`` times the channel's scale), drawn from the plant's RNG.
+    Hidden truth (waste LHV and moisture, LOI, dioxin proxy, ...) is never observed; it is in
+    ``info["truth"]``.
+
+    ## Rewards
+
+    The sum of the named terms of :mod:`sim.envs.reward` (weights in :class:`RewardWeights`,
+    overridable with ``reward_weights={...}``): ``steam_tracking`` (-5 |steam - setpoint| /
+    setpoint), ``net_power`` (+1 net / design net), ``emissions`` (-2 sum of the relative excess of
+    co, nox, so2, hcl, dust over their 1-h limits), ``furnace_850`` (-2 while the furnace reads
+    < 850 degC), ``cost`` (-1 reagent and aux-fuel cost in units of the design electricity revenue),
+    ``movement`` (-0.05 sum |delta action|) and ``trip`` (-50 on the tripping step). A design-point
+    step is worth about +0.96. ``info["reward_terms"]`` holds every term; they sum to the reward.
+
+    ## Starting State
+
+    The plant's design steady state with the hopper filled by crane grabs drawn from the
+    scenario's waste distribution (seeded); time 0 s (midnight).
+
+    ## Episode End
+
+    1. Termination: the plant trips (``info["violations"]["trip"]`` names the reason: drum level
+       low-low / high-high, flame loss).
+    2. Truncation: plant time reaches ``episode_hours`` (default: the scenario's ``duration_h``,
+       24 h for ``steady_design``, i.e. 8,640 steps of 10 s).
+
+    ## Info
+
+    From ``reset`` and every ``step``: ``measurements``, ``actuators`` (physical commands),
+    ``truth`` (dicts of :mod:`sim.units` names), ``reward_terms``, ``violations``
+    (``furnace_below_850``: bool, ``emissions_over_limit``: list of pollutants whose CEMS reading
+    is above the 1-h limit, ``trip``: None or the reason) and ``time_s``.
+
+    ## Arguments
+
+    ``gymnasium.make("WtE/Incinerator-v0", plant="reference_750tpd", scenario="steady_design",
+    control_interval_s=10.0, episode_hours=None, reward_weights=None, observation_noise=0.0,
+    render_mode=None)``. ``plant``/``scenario``: a config name, a YAML path, a dict or a config
+    object. An unknown keyword raises TypeError; a bad value raises ValueError. ``reset(seed=s)``
+    builds the plant with seed ``s`` (``seed=None`` draws one from the env's ``np_random``); all
+    randomness of an episode (waste, CEMS noise, observation noise) comes from the plant's one
+    generator, so the same seed and actions give the same trajectory bit for bit. The env pickles
+    and continues identically. ``render_mode="ansi"`` returns a one-line text status.
+
+    ## Version History
+
+    * v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, *, plant: str | Path | dict | PlantConfig = "reference_750tpd",
+                 scenario: str | Path | dict | ScenarioConfig = "steady_design", control_interval_s: float = 10.0,
+                 episode_hours: float | None = None, reward_weights: Mapping[str, float] | None = None,
+                 observation_noise: float = 0.0, render_mode: str | None = None, **unknown: Any):
+        if unknown:
+            raise TypeError(f"IncineratorEnv got unexpected keyword argument(s) {sorted(unknown)}; expected some of "
+                            "['plant', 'scenario', 'control_interval_s', 'episode_hours', 'reward_weights', "
+                            "'observation_noise', 'render_mode']")
+        self.control_interval_s = _check_positive("control_interval_s", control_interval_s)
+        episode_hours = _check_positive("episode_hours", episode_hours, allow_none=True)
+        if isinstance(observation_noise, bool) or not isinstance(observation_noise, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(observation_noise) or observation_noise < 0:
+            raise ValueError(f"observation_noise={observation_noise!r}: expected a finite number >= 0 "
+                             "(std of the noise in units of each channel's scale)")
+        self.observation_noise = float(observation_noise)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode={render_mode!r}: expected None or one of {self.metadata['render_modes']}")
+        self.render_mode = render_mode
+        self.reward_weights = RewardWeights.from_overrides(reward_weights)
+        self._plant_cfg = load_plant(plant)
+        self._scenario_cfg = load_scenario(scenario)
+        self.episode_hours = self._scenario_cfg.duration_h if episode_hours is None else episode_hours
+        self._episode_s = self.episode_hours * 3600.0
+
+        self.plant = Plant(self._plant_cfg, self._scenario_cfg, 0)
+        self._lower, self._upper = self.plant.actuator_bounds
+        self._obs_ref, obs_scale = observation_normalisation(self.plant)
+        self._obs_inv_scale = 1.0 / obs_scale
+        self._design_net_power_mw = self.plant.measurements["net_power_mw"]
+        if not self._design_net_power_mw > 0:
+            raise ValueError(f"plant {self._plant_cfg.name!r}: design net power {self._design_net_power_mw} MW "
+                             "must be positive (it normalises the reward)")
+
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_ACT,), dtype=np.float32)
+        low = np.concatenate([np.full(_N_MEAS, -OBS_CLIP), -np.ones(2 + _N_ACT)]).astype(np.float32)
+        self.observation_space = spaces.Box(low, -low, dtype=np.float32)
+
+        # preallocated step buffers
+        self._action = np.zeros(_N_ACT)          # clipped action of this step (float64)
+        self._last_action = np.zeros(_N_ACT)     # ... of the previous step
+        self._commands = np.zeros(_N_ACT)        # physical commands [ACTUATORS units]
+        self._meas = np.zeros(_N_MEAS)
+        self._half_range = 0.5 * (self._upper - self._lower)
+        self._zero_terms = dict.fromkeys(TERMS, 0.0)
+
+    # ------------------------------------------------------------------ gym API ---
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"reset(options={options!r}): this environment takes no options")
+        plant_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
+        self.plant = Plant(self._plant_cfg, self._scenario_cfg, plant_seed)
+        self._last_action[:] = to_action(self.plant.actuators, self._lower, self._upper)
+        m = self.plant.measurements
+        obs = self._observation(m)
+        return obs, self._make_info(m, dict(self._zero_terms))
+
+    def step(self, action):
+        a = np.asarray(action, dtype=float)
+        if a.shape != (_N_ACT,):
+            raise ValueError(f"action: expected shape ({_N_ACT},) in ACTUATORS order {list(ACTUATORS)}, "
+                             f"got shape {a.shape}")
+        act, cmd, plant = self._action, self._commands, self.plant
+        np.minimum(a, 1.0, out=act)  # clip to [-1, 1] (ufuncs: cheaper than np.clip)
+        np.maximum(act, -1.0, out=act)
+        if math.isnan(act.sum()):  # bounded after clipping, so only NaN survives
+            raise ValueError(f"action: expected finite values, got {a.tolist()}")
+        np.add(act, 1.0, out=cmd)
+        cmd *= self._half_range
+        cmd += self._lower
+        plant.set_actuator_array(cmd)
+        tripped_before = plant.trip is not None
+        plant.advance(self.control_interval_s)
+        trip = plant.trip
+        m = plant.measurements
+        terms = reward_terms(self.reward_weights, m, cmd, act, self._last_action,
+                             steam_setpoint_t_h=plant.steam_setpoint_t_h,
+                             design_net_power_mw=self._design_net_power_mw,
+                             tripped=trip is not None and not tripped_before)
+        reward = sum(terms.values())
+        self._last_action[:] = act
+        obs = self._observation(m)
+        info = self._make_info(m, terms)
+        terminated = trip is not None
+        truncated = plant.time_s >= self._episode_s - 1e-6
+        return obs, reward, terminated, truncated, info
+
+    def render(self):
+        if self.render_mode != "ansi":
+            return None
+        m, p = self.plant.measurements, self.plant
+        return (f"t={p.time_s:9.0f} s  steam {m['steam_flow_t_h']:6.2f} t/h (sp {p.steam_setpoint_t_h:.2f})  "
+                f"furnace {m['furnace_temp_degc']:6.1f} degC  O2 {m['o2_wet_vol_pct']:5.2f} %  "
+                f"drum level {m['drum_level_mm']:+6.1f} mm  CO {m['co_mg_nm3']:6.1f}  NOx {m['nox_mg_nm3']:6.1f} mg/Nm3  "
+                f"net {m['net_power_mw']:5.2f} MW  trip {p.trip}")
+
+    # ------------------------------------------------------------------ helpers ---
+    def _observation(self, m: dict[str, float]) -> np.ndarray:
+        v = self._meas
+        v[:] = [m[k] for k in MEASUREMENTS]
+        v -= self._obs_ref
+        v *= self._obs_inv_scale
+        if self.observation_noise > 0.0:
+            v += self.observation_noise * self.plant.rng.standard_normal(_N_MEAS)
+        np.minimum(v, OBS_CLIP, out=v)
+        np.maximum(v, -OBS_CLIP, out=v)
+        obs = np.empty(_N_MEAS + 2 + _N_ACT, dtype=np.float32)
+        obs[:_N_MEAS] = v
+        phase = 2.0 * math.pi * self.plant.time_s / _DAY_S
+        obs[_N_MEAS] = math.sin(phase)
+        obs[_N_MEAS + 1] = math.cos(phase)
+        obs[_N_MEAS + 2:] = self._last_action
+        return obs
+
+    def _make_info(self, m: dict[str, float], terms: dict[str, float]) -> dict[str, Any]:
+        p = self.plant
+        over = [pol for pol in _POLLUTANTS if m[f"{pol}_mg_nm3"] > EMISSION_LIMITS_1H_MG_NM3[pol]]
+        return {
+            "measurements": m,
+            "actuators": p.actuators,
+            "truth": p.truth,
+            "reward_terms": terms,
+            "violations": {"furnace_below_850": m["furnace_temp_degc"] < FURNACE_MIN_TEMP_DEGC,
+                           "emissions_over_limit": over, "trip": p.trip},
+            "time_s": p.time_s,
+        }

@@ -1,0 +1,155 @@
+"""The reward of the WtE environments: a documented sum of named terms.
+
+:func:`reward_terms` is a pure function of one control step. It returns a dict of named terms
+whose sum (in the dict's order, ``sum(terms.values())``) is the step reward, so ``info`` can
+carry every term and they add up to the reward exactly. Signs live in the terms; the weights in
+:class:`RewardWeights` are non-negative.
+
+=================  ==================================================================  =======
+term               definition (per control step)                                       weight
+=================  ==================================================================  =======
+``steam_tracking`` ``-w * |steam_flow_t_h - setpoint_t_h| / setpoint_t_h``              5.0
+``net_power``      ``+w * net_power_mw / design_net_power_mw``                          1.0
+``emissions``      ``-w * sum_p max(0, C_p / limit_p - 1)`` over co, nox, so2, hcl,     2.0
+                   dust, CEMS readings (dry, 11 % O2) against the GB 18485-2014 1-h
+                   limits (:data:`sim.kpis.EMISSION_LIMITS_MG_NM3`)
+``furnace_850``    ``-w`` when the measured ``furnace_temp_degc`` < 850 degC            2.0
+``cost``           ``-w * (cost of urea + lime + carbon + auxiliary fuel) /             1.0
+                   (value of the design net power)``, both in CNY/h at this step's
+                   commands, i.e. the step's operating cost in units of the design
+                   electricity revenue; with the same weight as ``net_power`` the two
+                   trade off at market prices
+``movement``       ``-w * sum_i |a_i - a_prev_i|`` in normalised action units          0.05
+                   (a in [-1, 1]); damps actuator chatter
+``trip``           ``-w`` on the step the plant trips (the episode then terminates)    50.0
+=================  ==================================================================  =======
+
+At the design point (steam on setpoint, design net power, emissions below the limits, furnace
+above 850 degC, design reagent dosing, no aux fuel, actions held) a step is worth about
+``1 - 0.04 = 0.96``. The emission term compares instantaneous CEMS readings with the 1-h limits:
+a per-step proxy for the block averages that :mod:`sim.kpis` counts.
+
+Prices (indicative Chinese market prices, 2023-2024; change them with ``reward_weights``):
+urea 2.5 CNY/kg (ex-works urea 2,200-2,600 CNY/t), hydrated lime 0.8 CNY/kg (Ca(OH)2 600-900 CNY/t
+delivered), powdered activated carbon 8 CNY/kg (6,000-10,000 CNY/t), auxiliary fuel = 0# diesel
+7.5 CNY/kg (wholesale ~7,500 CNY/t) at the LHV :data:`AUX_FUEL_LHV_MJ_KG`, electricity 0.65 CNY/kWh
+(China's on-grid tariff for waste-to-energy, NDRC Price [2012] No. 801, for the first 280 kWh/t).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..units import ACTUATORS
+
+__all__ = ["RewardWeights", "reward_terms", "TERMS", "EMISSION_LIMITS_1H_MG_NM3", "AUX_FUEL_LHV_MJ_KG"]
+
+#: Names of the reward terms, in the order they are summed.
+TERMS: tuple[str, ...] = ("steam_tracking", "net_power", "emissions", "furnace_850", "cost", "movement", "trip")
+
+try:  # the project's limits table (domain.md §7)
+    from ..kpis import EMISSION_LIMITS_MG_NM3 as _LIMITS
+
+    _GB_1H = dict(_LIMITS["gb18485"]["1h"])
+except (ImportError, KeyError):  # pragma: no cover - kpis is part of the package
+    _GB_1H = {"dust": 30.0, "nox": 300.0, "so2": 100.0, "hcl": 60.0, "co": 100.0}
+#: GB 18485-2014 1-h limits [mg/Nm3, dry, 11 % O2] judged by the ``emissions`` term, in this order.
+EMISSION_LIMITS_1H_MG_NM3: Mapping[str, float] = {p: float(_GB_1H[p]) for p in ("co", "nox", "so2", "hcl", "dust")}
+#: Minimum furnace temperature [degC] (GB 18485-2014, EU IED Art. 50(2); domain.md §7).
+FURNACE_MIN_TEMP_DEGC = 850.0
+#: Lower heating value of the auxiliary fuel, gas/diesel oil [MJ/kg] (IPCC 2006 GL Vol. 2 Table 1.2: 43.0 TJ/Gg).
+AUX_FUEL_LHV_MJ_KG = 43.0
+
+_I_UREA, _I_LIME, _I_CARBON, _I_AUX = (ACTUATORS.index(a) for a in ("urea_kg_h", "lime_kg_h", "carbon_kg_h", "aux_burner_mw"))
+_EMISSION_CHANNELS = tuple((f"{p}_mg_nm3", 1.0 / lim) for p, lim in EMISSION_LIMITS_1H_MG_NM3.items())
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    """Weights (non-negative, dimensionless) of the reward terms and the prices behind ``cost``.
+
+    See the module docstring for each term. Prices are in CNY per unit.
+    """
+
+    steam_tracking: float = 5.0
+    net_power: float = 1.0
+    emissions: float = 2.0
+    furnace_850: float = 2.0
+    cost: float = 1.0
+    movement: float = 0.05
+    trip: float = 50.0
+    #: Urea for SNCR [CNY/kg] (ex-works 2,200-2,600 CNY/t, 2023-2024).
+    urea_cny_per_kg: float = 2.5
+    #: Hydrated lime for the semi-dry scrubber [CNY/kg] (600-900 CNY/t delivered).
+    lime_cny_per_kg: float = 0.8
+    #: Powdered activated carbon [CNY/kg] (6,000-10,000 CNY/t).
+    carbon_cny_per_kg: float = 8.0
+    #: Auxiliary burner fuel, 0# diesel [CNY/kg] (wholesale ~7,500 CNY/t).
+    aux_fuel_cny_per_kg: float = 7.5
+    #: Electricity sold [CNY/kWh] (NDRC Price [2012] No. 801 WtE tariff); normalises ``cost``.
+    electricity_cny_per_kwh: float = 0.65
+
+    def __post_init__(self):
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"reward weight {f.name}={v!r}: expected a real number")
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"reward weight {f.name}={v!r}: expected a finite value >= 0")
+            object.__setattr__(self, f.name, float(v))
+        if self.electricity_cny_per_kwh <= 0:
+            raise ValueError(f"reward weight electricity_cny_per_kwh={self.electricity_cny_per_kwh!r}: "
+                             "expected > 0 (it normalises the cost term)")
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, float] | None) -> "RewardWeights":
+        """Defaults with ``overrides`` applied; an unknown name raises ValueError naming it."""
+        if overrides is None:
+            return cls()
+        if isinstance(overrides, RewardWeights):
+            return overrides
+        if not isinstance(overrides, Mapping):
+            raise ValueError(f"reward_weights={overrides!r}: expected a dict of field -> value or None")
+        known = [f.name for f in fields(cls)]
+        unknown = [k for k in overrides if k not in known]
+        if unknown:
+            raise ValueError(f"reward_weights: unknown field(s) {unknown}; expected some of {known}")
+        return cls(**overrides)
+
+    def operating_cost_cny_h(self, commands: np.ndarray) -> float:
+        """Reagent and auxiliary-fuel cost [CNY/h] at physical ``commands`` (ACTUATORS order)."""
+        aux_kg_h = commands[_I_AUX] * 3600.0 / AUX_FUEL_LHV_MJ_KG  # MW = MJ/s -> kg/h
+        return (commands[_I_UREA] * self.urea_cny_per_kg + commands[_I_LIME] * self.lime_cny_per_kg
+                + commands[_I_CARBON] * self.carbon_cny_per_kg + aux_kg_h * self.aux_fuel_cny_per_kg)
+
+
+def reward_terms(weights: RewardWeights, measurements: Mapping[str, float], commands: np.ndarray,
+                 action: np.ndarray, previous_action: np.ndarray, *, steam_setpoint_t_h: float,
+                 design_net_power_mw: float, tripped: bool) -> dict[str, float]:
+    """The named reward terms of one control step (see the module docstring).
+
+    ``measurements``: the plant's measurements after the step (MEASUREMENTS names);
+    ``commands``: physical actuator commands held during the step (ACTUATORS order);
+    ``action``/``previous_action``: normalised actions in [-1, 1] of this and the last step;
+    ``tripped``: the plant tripped during this step. Returns floats keyed by :data:`TERMS`.
+    """
+    w = weights
+    m = measurements
+    excess = 0.0
+    for channel, inv_limit in _EMISSION_CHANNELS:
+        r = m[channel] * inv_limit - 1.0
+        if r > 0.0:
+            excess += r
+    revenue_cny_h = design_net_power_mw * 1000.0 * w.electricity_cny_per_kwh
+    return {
+        "steam_tracking": -w.steam_tracking * abs(m["steam_flow_t_h"] - steam_setpoint_t_h) / steam_setpoint_t_h,
+        "net_power": w.net_power * m["net_power_mw"] / design_net_power_mw,
+        "emissions": -w.emissions * excess,
+        "furnace_850": -w.furnace_850 if m["furnace_temp_degc"] < FURNACE_MIN_TEMP_DEGC else 0.0,
+        "cost": -w.cost * float(w.operating_cost_cny_h(commands)) / revenue_cny_h,
+        "movement": -w.movement * float(np.abs(action - previous_action).sum()),
+        "trip": -w.trip if tripped else 0.0,
+    }
