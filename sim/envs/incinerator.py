@@ -118,7 +118,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     setpoint, make power, keep the furnace above 850 degC and the stack below the GB 18485-2014
     limits, at low reagent and auxiliary-fuel cost, and keep the plant from tripping (drum level
     low-low/high-high, flame loss). Open loop at the design commands the drum level drifts and trips
-    within hours: the feedwater must be controlled.
+    within an hour (under random actions within minutes), so the feedwater must be controlled.
 
     ## Action Space
 
@@ -145,29 +145,30 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     ``Box(float32, shape=(28,))``. Elements 0-16 are the DCS measurements (CEMS values dry at
     11 % O2, as the CEMS reads them, with its delay and lag), each normalised as
     ``(value - reference) / scale`` and clipped to [-10, 10]. "design" is the plant's design
-    steady state (its measurements at t = 0; the figures are those of ``reference_750tpd``);
+    steady state (its measurements at t = 0, computed when the env is built; the figures shown
+    are ``reference_750tpd``'s, approximately);
     "limit" is the GB 18485-2014 1-h limit (domain.md §7). Normal operation is O(1); the CEMS
     channels read -1 at zero and 0 at the limit.
 
     | Num | Measurement           | Unit   | reference                    | scale                |
     |-----|-----------------------|--------|------------------------------|----------------------|
-    | 0   | steam_flow_t_h        | t/h    | design (67.45)               | 10 % design (6.745)  |
-    | 1   | drum_pressure_mpa     | MPa    | design (4.351)               | 0.5                  |
+    | 0   | steam_flow_t_h        | t/h    | design (≈ 67.8)              | 10 % design (≈ 6.8)  |
+    | 1   | drum_pressure_mpa     | MPa    | design (≈ 4.37)              | 0.5                  |
     | 2   | drum_level_mm         | mm     | 0 (normal level)             | 100 (trip at ±250)   |
     | 3   | steam_temp_degc       | degC   | design (400)                 | 20                   |
     | 4   | furnace_temp_degc     | degC   | 850 (legal minimum)          | 100                  |
-    | 5   | o2_wet_vol_pct        | vol %  | design (7.63)                | 2                    |
+    | 5   | o2_wet_vol_pct        | vol %  | design (≈ 7.63)              | 2                    |
     | 6   | co_mg_nm3             | mg/Nm3 | limit 100                    | 100                  |
     | 7   | nox_mg_nm3            | mg/Nm3 | limit 300                    | 300                  |
     | 8   | so2_mg_nm3            | mg/Nm3 | limit 100                    | 100                  |
     | 9   | hcl_mg_nm3            | mg/Nm3 | limit 60                     | 60                   |
     | 10  | dust_mg_nm3           | mg/Nm3 | limit 30                     | 30                   |
     | 11  | nh3_mg_nm3            | mg/Nm3 | 10 (BREF WI BAT-AEL top)     | 10                   |
-    | 12  | flue_gas_flow_nm3_h   | Nm3/h  | design (145,785, wet)        | 20 % design          |
-    | 13  | boiler_exit_temp_degc | degC   | design (209.1)               | 20                   |
+    | 12  | flue_gas_flow_nm3_h   | Nm3/h  | design (≈ 145,800, wet)      | 20 % design          |
+    | 13  | boiler_exit_temp_degc | degC   | design (≈ 209)               | 20                   |
     | 14  | hopper_level_m        | m      | half the hopper height (4)   | half the height (4)  |
-    | 15  | gross_power_mw        | MW     | design (15.51)               | 20 % design (3.10)   |
-    | 16  | net_power_mw          | MW     | design (13.06)               | 20 % design (2.61)   |
+    | 15  | gross_power_mw        | MW     | design (≈ 15.6)              | 20 % design (≈ 3.1)  |
+    | 16  | net_power_mw          | MW     | design (≈ 13.1)              | 20 % design (≈ 2.6)  |
     | 17  | time_of_day_sin       | -      | sin(2 pi t / 86400 s), t = 0 at midnight            |
     | 18  | time_of_day_cos       | -      | cos(2 pi t / 86400 s)                               |
     | 19-27 | last action         | -      | the clipped action of the last step (at reset: the design commands) |
