@@ -7,7 +7,6 @@ normal operation (the plant trips long before).
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from ..properties import P_SAT_MIN_MPA, P_SAT_STEP_MPA, T_GAS_MIN_K, T_GAS_STEP_K
@@ -28,23 +27,24 @@ def _gas_index(t_k, n_points):
 
 
 @njit(cache=True)
-def gas_enthalpy_w(flows_kmol_s, t_k, gas_h):
-    """Sensible enthalpy flow above 298.15 K [W] of a gas stream (species N2, O2, CO2, H2O)."""
-    i, w = _gas_index(t_k, gas_h.shape[1])
+def _mixture(flows_kmol_s, t_k, table):
+    i, w = _gas_index(t_k, table.shape[1])
     total = 0.0
     for s in range(4):
-        total += flows_kmol_s[s] * (gas_h[s, i] + w * (gas_h[s, i + 1] - gas_h[s, i]))
+        total += flows_kmol_s[s] * (table[s, i] + w * (table[s, i + 1] - table[s, i]))
     return total
+
+
+@njit(cache=True)
+def gas_enthalpy_w(flows_kmol_s, t_k, gas_h):
+    """Sensible enthalpy flow above 298.15 K [W] of a gas stream (species N2, O2, CO2, H2O)."""
+    return _mixture(flows_kmol_s, t_k, gas_h)
 
 
 @njit(cache=True)
 def gas_heat_capacity_w_k(flows_kmol_s, t_k, gas_cp):
     """Heat-capacity flow [W/K] of a gas stream at t_k."""
-    i, w = _gas_index(t_k, gas_cp.shape[1])
-    total = 0.0
-    for s in range(4):
-        total += flows_kmol_s[s] * (gas_cp[s, i] + w * (gas_cp[s, i + 1] - gas_cp[s, i]))
-    return total
+    return _mixture(flows_kmol_s, t_k, gas_cp)
 
 
 @njit(cache=True)
@@ -69,9 +69,3 @@ def saturation(p_mpa, sat, out):
     w = f - i
     for c in range(11):
         out[c] = sat[i, c] + w * (sat[i + 1, c] - sat[i, c])
-
-
-def gas_tables_as_arrays(tables):
-    """The (gas_h, gas_cp, sat) arrays in the contiguous float64 layout the kernels expect."""
-    return (np.ascontiguousarray(tables.gas_h), np.ascontiguousarray(tables.gas_cp),
-            np.ascontiguousarray(tables.sat))
