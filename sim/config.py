@@ -8,7 +8,7 @@ configs are data, never code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -402,5 +402,3 @@ def to_dict(cfg: BaseModel) -> dict[str, Any]:
     """Plain-data form of a config (for run folders and pickling)."""
     return cfg.model_dump(mode="json")
 
-
-Literal  # re-exported for type hints in callers

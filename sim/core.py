@@ -62,12 +62,12 @@ CoreParams = namedtuple("CoreParams", [
     "n_cells", "residence_s", "pa_temp_k", "sa_temp_k", "ambient_k", "fouling_rate_1_s",
     "fouling_max", "thermocouple_tau_s", "o2_tau_s", "lime_tau_s", "cake_tau_s",
     "wall_over_sat_k", "trip_level_low_m", "trip_level_high_m", "flame_loss_k",
-    "m_air_kg_kmol", "nm3_h_per_kmol_s", "push_share", "design_feed_kg_s", "refractory_tau_s",
+    "nm3_h_per_kmol_s", "push_share", "design_feed_kg_s", "refractory_tau_s",
 ])
 
 #: Water-wall surface above saturation seen by the flame [K] (tube metal + scale; typical 20-50 K).
 WALL_OVER_SATURATION_K = 30.0
-#: Molar mass of dry air [kg/kmol].
+#: Molar mass of dry air [kg/kmol] (ISO 2533).
 M_AIR = 28.96
 
 

@@ -165,7 +165,7 @@ def build_uncached(cfg: PlantConfig) -> Built:
         lime_tau_s=cfg.fgt.lime_mixing_tau_s, cake_tau_s=cfg.fgt.filter_cake_tau_s,
         wall_over_sat_k=core.WALL_OVER_SATURATION_K, trip_level_low_m=dr.trip_level_low_low_mm / 1000,
         trip_level_high_m=dr.trip_level_high_high_mm / 1000, flame_loss_k=degc_to_k(fz.flame_loss_temp_degc),
-        m_air_kg_kmol=core.M_AIR, nm3_h_per_kmol_s=nm3_h_per_kmol_s, push_share=g.feeder_push_share,
+        nm3_h_per_kmol_s=nm3_h_per_kmol_s, push_share=g.feeder_push_share,
         design_feed_kg_s=feed_kg_s, refractory_tau_s=fz.refractory_tau_s)
     acts = cfg.actuators
     lower = np.array([acts[a].min for a in ACTUATORS])
