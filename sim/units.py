@@ -12,8 +12,6 @@ NM3_PER_KMOL = 22.414
 KELVIN_OFFSET = 273.15
 #: Reference O2 for waste-incineration emission reporting [vol % dry] (GB 18485-2014, EU IED Annex VI).
 REFERENCE_O2_DRY_PCT = 11.0
-#: O2 in dry air [vol %].
-AIR_O2_PCT = 20.95
 
 #: Measurements as a DCS shows them (design.md). CEMS values are dry and normalised to 11 % O2.
 MEASUREMENTS: tuple[str, ...] = (

@@ -31,8 +31,8 @@ a per-step proxy for the block averages that :mod:`sim.kpis` counts.
 
 Prices (indicative Chinese market prices, 2023-2024; change them with ``reward_weights``):
 urea 2.5 CNY/kg (ex-works urea 2,200-2,600 CNY/t), hydrated lime 0.8 CNY/kg (Ca(OH)2 600-900 CNY/t
-delivered), powdered activated carbon 8 CNY/kg (6,000-10,000 CNY/t), auxiliary fuel = 0# diesel
-7.5 CNY/kg (wholesale ~7,500 CNY/t) at the LHV :data:`AUX_FUEL_LHV_MJ_KG`, electricity 0.65 CNY/kWh
+delivered), powdered activated carbon 8 CNY/kg (6,000-10,000 CNY/t), auxiliary fuel = natural gas
+4.9 CNY/kg (~3.5 CNY/Nm3) at the burner's LHV (:data:`sim.subsystems.waste.AUX_FUEL_LHV_J_KG`), electricity 0.65 CNY/kWh
 (China's on-grid tariff for waste-to-energy, NDRC Price [2012] No. 801, for the first 280 kWh/t).
 """
 from __future__ import annotations
@@ -43,9 +43,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..subsystems.waste import AUX_FUEL_LHV_J_KG
 from ..units import ACTUATORS
 
-__all__ = ["RewardWeights", "reward_terms", "TERMS", "EMISSION_LIMITS_1H_MG_NM3", "AUX_FUEL_LHV_MJ_KG"]
+__all__ = ["RewardWeights", "reward_terms", "TERMS", "EMISSION_LIMITS_1H_MG_NM3"]
 
 #: Names of the reward terms, in the order they are summed.
 TERMS: tuple[str, ...] = ("steam_tracking", "net_power", "emissions", "furnace_850", "cost", "movement", "trip")
@@ -60,8 +61,6 @@ except (ImportError, KeyError):  # pragma: no cover - kpis is part of the packag
 EMISSION_LIMITS_1H_MG_NM3: Mapping[str, float] = {p: float(_GB_1H[p]) for p in ("co", "nox", "so2", "hcl", "dust")}
 #: Minimum furnace temperature [degC] (GB 18485-2014, EU IED Art. 50(2); domain.md §7).
 FURNACE_MIN_TEMP_DEGC = 850.0
-#: Lower heating value of the auxiliary fuel, gas/diesel oil [MJ/kg] (IPCC 2006 GL Vol. 2 Table 1.2: 43.0 TJ/Gg).
-AUX_FUEL_LHV_MJ_KG = 43.0
 
 _I_UREA, _I_LIME, _I_CARBON, _I_AUX = (ACTUATORS.index(a) for a in ("urea_kg_h", "lime_kg_h", "carbon_kg_h", "aux_burner_mw"))
 _EMISSION_CHANNELS = tuple((f"{p}_mg_nm3", 1.0 / lim) for p, lim in EMISSION_LIMITS_1H_MG_NM3.items())
@@ -87,8 +86,9 @@ class RewardWeights:
     lime_cny_per_kg: float = 0.8
     #: Powdered activated carbon [CNY/kg] (6,000-10,000 CNY/t).
     carbon_cny_per_kg: float = 8.0
-    #: Auxiliary burner fuel, 0# diesel [CNY/kg] (wholesale ~7,500 CNY/t).
-    aux_fuel_cny_per_kg: float = 7.5
+    #: Auxiliary burner fuel, pipeline natural gas as the plant burns it [CNY/kg]
+    #: (industrial tariff ~3.5 CNY/Nm3 at 0.717 kg/Nm3).
+    aux_fuel_cny_per_kg: float = 4.9
     #: Electricity sold [CNY/kWh] (NDRC Price [2012] No. 801 WtE tariff); normalises ``cost``.
     electricity_cny_per_kwh: float = 0.65
 
@@ -121,7 +121,7 @@ class RewardWeights:
 
     def operating_cost_cny_h(self, commands: np.ndarray) -> float:
         """Reagent and auxiliary-fuel cost [CNY/h] at physical ``commands`` (ACTUATORS order)."""
-        aux_kg_h = commands[_I_AUX] * 3600.0 / AUX_FUEL_LHV_MJ_KG  # MW = MJ/s -> kg/h
+        aux_kg_h = commands[_I_AUX] * 3.6e9 / AUX_FUEL_LHV_J_KG  # MW -> J/h -> kg/h of the plant's burner fuel
         return (commands[_I_UREA] * self.urea_cny_per_kg + commands[_I_LIME] * self.lime_cny_per_kg
                 + commands[_I_CARBON] * self.carbon_cny_per_kg + aux_kg_h * self.aux_fuel_cny_per_kg)
 
