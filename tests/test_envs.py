@@ -242,7 +242,12 @@ def test_reward_terms_sum_to_reward_and_design_step_is_order_one(env):
     b[ACTUATORS.index("aux_burner_mw")] = 1.0
     _, _, _, _, info = env.step(b)
     assert info["reward_terms"]["movement"] == pytest.approx(-0.05 * (1.0 - a[-1]), rel=1e-6)
-    assert info["reward_terms"]["cost"] < terms["cost"] - 1.0
+    # Full burner (20 MW of natural gas at the plant's LHV) priced against the design revenue.
+    w = env.unwrapped.reward_weights
+    from sim.subsystems.waste import AUX_FUEL_LHV_J_KG
+    burner_cny_h = 20.0 * 3.6e9 / AUX_FUEL_LHV_J_KG * w.aux_fuel_cny_per_kg
+    revenue_cny_h = env.unwrapped._design_net_power_mw * 1000.0 * w.electricity_cny_per_kwh
+    assert info["reward_terms"]["cost"] == pytest.approx(terms["cost"] - burner_cny_h / revenue_cny_h, abs=0.02)
 
 
 def test_reward_weights_override_and_are_frozen():
