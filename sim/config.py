@@ -214,8 +214,8 @@ class Hopper(_Strict):
 class ActuatorLimits(_Strict):
     """Physical range and rate limit of one actuator."""
 
-    min: float
-    max: float
+    min: float = Field(description="lower bound, in the actuator's unit (the unit is in its name)")
+    max: float = Field(description="upper bound, in the actuator's unit")
     rate_per_min: float = F(0, None, "largest change per minute, in the actuator's unit")
 
     @model_validator(mode="after")

@@ -26,6 +26,12 @@ from .grate import (OUT_CO2, OUT_GAS_ENTHALPY_W, OUT_H2O, OUT_N2, OUT_O2, OUT_RA
 M_CH4 = 16.043
 T_REF_K = 298.15
 NEWTON_ITERATIONS = 4
+#: Cap of the CO exponent (e^12 ~ 1.6e5 x the reference): keeps a cold, air-starved furnace finite.
+CO_EXPONENT_CAP = 12.0
+#: Upper bound of the fuel-N conversion [-] (conversions above ~0.5 are not reported for grates).
+NOX_CONVERSION_CAP = 0.5
+#: Width of the NH3 -> NO oxidation onset [K] (logistic around nh3_oxidation_temp_degc).
+NH3_OXIDATION_WIDTH_K = 30.0
 
 FurnaceParams = namedtuple("FurnaceParams", [
     "wall_sigma_eps_area", "vol_heat_j_kg", "vol_n2", "vol_o2", "vol_co2", "vol_h2o",
@@ -93,7 +99,7 @@ def co_mg_nm3(o2_dry_pct, temp_degc, secondary_frac, burn_frac, fp) -> float:
     mix = (fp.co_ref_secondary_frac / max(secondary_frac, 0.01)) ** fp.co_mixing_exponent
     x = (-(o2_dry_pct - fp.co_ref_o2_dry_pct) / fp.co_o2_scale_pct
          - (temp_degc - fp.co_ref_temp_degc) / fp.co_temp_scale_k)
-    co = fp.co_base_mg_nm3 * math.exp(min(x, 12.0)) * mix
+    co = fp.co_base_mg_nm3 * math.exp(min(x, CO_EXPONENT_CAP)) * mix
     return co + 1.0e4 * (1.0 - burn_frac)
 
 
@@ -101,7 +107,7 @@ def nox_fuel_conversion(o2_dry_pct, temp_degc, fp) -> float:
     """Share of fuel-N leaving as NOx (domain.md §6: 4-8 % of fuel-N, rising with T and O2)."""
     conv = (fp.nox_fuel_n_conversion * (max(o2_dry_pct, 0.1) / fp.nox_ref_o2_dry_pct) ** fp.nox_o2_exponent
             * math.exp((temp_degc - fp.nox_ref_temp_degc) / fp.nox_temp_scale_k))
-    return min(conv, 0.5)
+    return min(conv, NOX_CONVERSION_CAP)
 
 
 def sncr(nox_kmol_s, urea_kg_h, temp_degc, fp) -> tuple[float, float]:
@@ -119,6 +125,6 @@ def sncr(nox_kmol_s, urea_kg_h, temp_degc, fp) -> tuple[float, float]:
     window = math.exp(-((temp_degc - fp.sncr_opt_temp_degc) / fp.sncr_window_k) ** 2)
     removed = nox_kmol_s * fp.sncr_max_efficiency * window * (1.0 - math.exp(-fp.sncr_nsr_k * nsr))
     excess = max(nh3 - removed, 0.0)
-    oxidised = excess / (1.0 + math.exp(-(temp_degc - fp.nh3_oxidation_temp_degc) / 30.0))
+    oxidised = excess / (1.0 + math.exp(-(temp_degc - fp.nh3_oxidation_temp_degc) / NH3_OXIDATION_WIDTH_K))
     slip = (excess - oxidised) * (1.0 - fp.nh3_capture_frac)
     return nox_kmol_s - removed + oxidised, slip

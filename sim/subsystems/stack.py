@@ -20,7 +20,13 @@ import math
 from ..units import NM3_PER_KMOL, to_reference_o2
 from . import furnace
 
+#: Molar masses [kg/kmol] (IUPAC); lime is Ca(OH)2.
 M_NO2, M_SO2, M_HCL, M_NH3, M_LIME = 46.006, 64.06, 36.46, 17.031, 74.09
+#: Shape of the dioxin proxy (a project convention for ranking controllers, not fitted data):
+#: formation grows with sqrt(CO / CO_ref) and by +100 % per 50 K below 850 degC, and de novo
+#: synthesis peaks at a boiler exit of 350 degC with an 80 K Gaussian half-width (the
+#: 250-450 degC window of domain.md §6).
+DIOXIN_COLD_K, DE_NOVO_PEAK_DEGC, DE_NOVO_WIDTH_K = 50.0, 350.0, 80.0
 
 
 def stack_values(*, gas_kmol_s, t_furnace_degc, t_exit_degc, volatiles_kg_s, burn_frac,
@@ -45,8 +51,8 @@ def stack_values(*, gas_kmol_s, t_furnace_degc, t_exit_degc, volatiles_kg_s, bur
     co = furnace.co_mg_nm3(o2_dry, t_furnace_degc, secondary_frac, burn_frac, fz)
 
     dose_mg_nm3 = carbon_kg_h / 3.6 / max(dry_nm3_s, 1e-9)  # kg/h -> mg/s over Nm3/s
-    cold = max(0.0, 850.0 - t_furnace_degc) / 50.0
-    de_novo = math.exp(-((t_exit_degc - 350.0) / 80.0) ** 2)
+    cold = max(0.0, 850.0 - t_furnace_degc) / DIOXIN_COLD_K
+    de_novo = math.exp(-((t_exit_degc - DE_NOVO_PEAK_DEGC) / DE_NOVO_WIDTH_K) ** 2)
     dioxin_raw = fg.dioxin_base_ng_nm3 * math.sqrt(max(co, 0.0) / fz.co_base_mg_nm3) * (1.0 + cold) \
         + fg.dioxin_de_novo_ng_nm3 * de_novo
     dioxin = dioxin_raw * math.exp(-fg.carbon_k_nm3_per_mg * dose_mg_nm3)
