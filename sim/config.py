@@ -304,6 +304,25 @@ class Step(_Strict):
     valve_pct: float = F(10, 100, "new valve opening [%]")
 
 
+class SetpointStep(_Strict):
+    """A step of the steam-flow setpoint (steam demand of the turbine or a heat customer)."""
+
+    at_h: float = F(0, None, "time [h]")
+    steam_t_h: float = F(1, 300, "new steam-flow setpoint [t/h]")
+
+
+class Forecast(_Strict):
+    """Crane imaging: a noisy estimate of the moisture of the waste about to be fed.
+
+    Each grab's moisture is estimated once, when the crane picks it, with an independent
+    Gaussian error; the forecast is the mass-weighted mean of these estimates over the waste
+    the feeder takes in the next ``horizon_min`` at its current rate (see ``sim.Plant``).
+    """
+
+    noise_std_pct: float = F(0, 20, "std of one grab's moisture estimate error [wt % points]")
+    horizon_min: float = F(1, 240, "feed time the forecast looks ahead at the current feed rate [min]")
+
+
 class ScenarioConfig(_Strict):
     """A named scenario: waste, disturbances, faults, demand, duration and seeds."""
 
@@ -319,6 +338,8 @@ class ScenarioConfig(_Strict):
     cems_outages: tuple[TimedEvent, ...] = ()
     thermocouple_drift: Drift | None = None
     valve_steps: tuple[Step, ...] = ()
+    steam_setpoint_steps: tuple[SetpointStep, ...] = ()
+    forecast: Forecast | None = None
     fouling_rate_scale: float = F(0, 20, "multiplies the plant's fouling rate [-]")
     soot_blowing: bool = True
 
