@@ -11,7 +11,13 @@ Discrete processes, each a generator that reads like the process it models:
 - hopper mixing: AR(1) noise on the moisture of the waste leaving the hopper (every minute);
 - soot blowing: removes most of the fouling at its interval;
 - CEMS: samples the stack every period (see :mod:`sim.subsystems.cems`);
-- scenario events: bridging, CEMS outages, thermocouple drift, turbine valve (steam demand) steps.
+- scenario events: bridging, CEMS outages, thermocouple drift, turbine valve steps, steam-flow
+  setpoint (steam demand) steps.
+
+Crane imaging (scenarios with ``forecast``): each grab's moisture is estimated when it is
+dropped, with the scenario's Gaussian error; :attr:`Plant.moisture_forecast_pct` is the
+mass-weighted estimate over the waste fed in the next ``horizon_min`` and
+:attr:`Plant.upcoming_moisture_pct` the same average of the true grab moistures.
 
 Every process keeps its next time in plain state, so a snapshot (arrays, dicts and the RNG
 state) can rebuild the SimPy environment and continue identically.
@@ -62,7 +68,6 @@ class Plant:
         self._events = self._scenario_events()
         self.design_actuators = dict(self._b.design_actuators)
         self.design_steam_t_h = float(self._b.design_y[core.Y_STEAM_TURBINE_KG_S] * 3.6)
-        self.steam_setpoint_t_h = scenario.steam_setpoint_t_h or self.design_steam_t_h
         self._reset_state()
 
     # ------------------------------------------------------------------ construction ---
@@ -87,7 +92,9 @@ class Plant:
             "next_soot_s": self.config.boiler.soot_blow_interval_h * 3600.0, "event_index": 0,
             "slug": None, "slug_left": 0, "cems_outage": False, "tc_drift_start_s": None,
             "tc_drift_rate_k_h": 0.0, "crane_in_kg": 0.0, "trip": None,
+            "steam_setpoint_t_h": self.scenario.steam_setpoint_t_h or self.design_steam_t_h,
         }
+        self._hopper_moisture_est_pct = np.full(core.HOPPER_SLOTS, np.nan)  # crane imaging, per slot
         level_mass = self.config.hopper.initial_level_m * self._hopper_area_density
         while self._x[core.X_HOP_MASS] < level_mass:
             self._drop_grab()
@@ -117,6 +124,8 @@ class Plant:
             ev.append((s.thermocouple_drift.at_h * 3600, "tc_drift", s.thermocouple_drift.rate_per_h))
         for st in s.valve_steps:
             ev.append((st.at_h * 3600, "valve", st.valve_pct))
+        for sp in s.steam_setpoint_steps:
+            ev.append((sp.at_h * 3600, "setpoint", sp.steam_t_h))
         return sorted(ev, key=lambda e: e[0])
 
     # ------------------------------------------------------------------ processes ---
@@ -175,6 +184,8 @@ class Plant:
                 self._d["tc_drift_start_s"], self._d["tc_drift_rate_k_h"] = env.now, value
             elif kind == "valve":
                 self._x[core.X_VALVE] = value
+            elif kind == "setpoint":
+                self._d["steam_setpoint_t_h"] = value
             self._d["event_index"] += 1
 
     def _drop_grab(self) -> None:
@@ -191,6 +202,8 @@ class Plant:
         slot = int(self._x[core.X_HOP_HEAD] + self._x[core.X_HOP_COUNT]) % core.HOPPER_SLOTS
         mass = self.config.hopper.grab_t * 1000.0
         self._hopper[slot] = (mass, moisture / 100.0, ash / 100.0)
+        if self.scenario.forecast is not None:
+            self._hopper_moisture_est_pct[slot] = moisture + self.scenario.forecast.noise_std_pct * self.rng.standard_normal()
         self._x[core.X_HOP_COUNT] += 1
         self._x[core.X_HOP_MASS] += mass
         self._d["crane_in_kg"] += mass
@@ -320,6 +333,48 @@ class Plant:
         return {k: float(m[k]) for k in MEASUREMENTS}
 
     @property
+    def steam_setpoint_t_h(self) -> float:
+        """Steam-flow setpoint [t/h]: the scenario's (or design steam), moved by its setpoint steps."""
+        return self._d["steam_setpoint_t_h"]
+
+    @steam_setpoint_t_h.setter
+    def steam_setpoint_t_h(self, value: float) -> None:
+        self._d["steam_setpoint_t_h"] = float(value)
+
+    def _upcoming_mean(self, per_slot: np.ndarray) -> float:
+        """Mass-weighted mean of ``per_slot`` over the waste the feeder takes in the next
+        forecast horizon at its current rate, from the bottom of the hopper (at least the next grab)."""
+        horizon_min = self.scenario.forecast.horizon_min if self.scenario.forecast is not None else 0.0
+        left_kg = self._x[core.A_FEED] / 3.6 * horizon_min * 60.0
+        head, count = int(self._x[core.X_HOP_HEAD]), int(self._x[core.X_HOP_COUNT])
+        total_kg = weighted = 0.0
+        for i in range(count):
+            slot = (head + i) % core.HOPPER_SLOTS
+            part = min(self._hopper[slot, 0], left_kg) if i else self._hopper[slot, 0]
+            if i and part <= 0.0:
+                break
+            total_kg += part
+            weighted += part * per_slot[slot]
+            left_kg -= part
+        return float(weighted / total_kg) if total_kg > 0.0 else math.nan
+
+    @property
+    def upcoming_moisture_pct(self) -> float:
+        """Truth [wt %]: mass-weighted moisture of the grabs the feeder takes next (the scenario's
+        forecast horizon at the current feed rate, at least the grab at the bottom of the hopper;
+        without a forecast, that grab only). Hopper-mixing noise is not included. NaN if empty."""
+        return self._upcoming_mean(self._hopper[:, 1] * 100.0)
+
+    @property
+    def moisture_forecast_pct(self) -> float:
+        """Measurement [wt %]: crane imaging's estimate of :attr:`upcoming_moisture_pct` (each
+        grab estimated once with the scenario's ``forecast.noise_std_pct`` error). NaN when the
+        scenario has no ``forecast``."""
+        if self.scenario.forecast is None:
+            return math.nan
+        return self._upcoming_mean(self._hopper_moisture_est_pct)
+
+    @property
     def cems_valid(self) -> bool:
         """False while the CEMS is in an outage (readings are held)."""
         return self._cems.valid
@@ -409,6 +464,7 @@ class Plant:
         return copy.deepcopy({
             "time_s": self.time_s, "x": self._x, "bed": self._bed, "hopper": self._hopper, "y": self._y,
             "u": self._u, "d": self._d, "cems": self._cems, "rng": self.rng.bit_generator.state,
+            "hopper_moisture_est_pct": self._hopper_moisture_est_pct,
             "hopper_start_kg": self._hopper_start_kg, "start_stored": self._start_stored,
         })
 
@@ -417,6 +473,7 @@ class Plant:
         s = copy.deepcopy(snap)
         self._x, self._bed, self._hopper, self._y, self._u = s["x"], s["bed"], s["hopper"], s["y"], s["u"]
         self._d, self._cems = s["d"], s["cems"]
+        self._hopper_moisture_est_pct = s["hopper_moisture_est_pct"]
         self._hopper_start_kg, self._start_stored = s["hopper_start_kg"], s["start_stored"]
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = s["rng"]
