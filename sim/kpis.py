@@ -10,11 +10,17 @@ Rules used throughout (the project's documented conventions)
 * **Zero-order hold.** Each sample holds its value from its own time stamp until the next one. The
   last sample holds for the median sample spacing. These hold durations are the time weights of
   every mean, standard deviation and integral, so irregular sampling is weighted correctly.
-* **NaN is not data.** A NaN sample (e.g. a CEMS outage) is left out of a channel's means and
-  integrals and does not count toward a block's coverage. A channel that is missing from the frame,
+* **NaN is not data.** A NaN sample is left out of a channel's means and integrals and does not
+  count toward a block's coverage.
+* **Invalid CEMS data are not data.** If the trajectory has a ``cems_valid`` column (the episode
+  runner records :attr:`sim.Plant.cems_valid`), the CEMS channels (``co_mg_nm3`` ...
+  ``nh3_mg_nm3``) are treated as NaN wherever it is 0: during an outage the DCS holds the last
+  reading, and the standards exclude such periods from the averages (HJ 75-2017 for GB 18485,
+  IED Annex VI Part 8) rather than fill them. The masses per tonne are then rates over the valid
+  time (see *Per-tonne figures*). A channel that is missing from the frame,
   or entirely NaN, gives ``None`` for the KPIs that need it; in the per-channel dicts
-  (``exceedances``, ``valid_blocks``, ``emissions_g_per_t``, ``actuator_travel``) its entry is
-  omitted. Missing channels never raise.
+  (``exceedances``, ``valid_blocks``, ``emissions_g_per_t``, ``actuator_travel_per_h``) its entry
+  is omitted. Missing channels never raise.
 * **Per-tonne figures** (``*_kwh_per_t``, ``*_kg_per_t``, ``emissions_g_per_t``) divide the
   integral of the quantity by the waste fed *over the samples where both are known*; without NaN
   this is exactly ``<quantity integral> / waste_t``.
@@ -22,10 +28,18 @@ Rules used throughout (the project's documented conventions)
   from the trajectory's first time stamp ``t0``: block ``k`` covers ``[t0 + k*W, t0 + (k+1)*W)``.
   A sample whose hold interval straddles a block edge is split between the two blocks. A block is
   evaluated only if at least 75 % of its duration (:data:`MIN_BLOCK_COVERAGE`) is covered by
-  non-NaN data; this mirrors the validity rules for averaged CEMS data in EN 14181 / GB 18485 data
-  treatment and is the project's documented rule. A trailing partial block (the run ends inside it)
-  is evaluated only if it meets the same 75 % rule, so a short tail is not evaluated. A block
-  *exceeds* when its mean is strictly greater than the limit.
+  non-NaN data: HJ 75-2017 (the CEMS rules behind GB 18485) requires 45 valid minutes for an hourly
+  mean, and the project applies the same 75 % to the EU half-hour and 10-min means and the 5-min
+  furnace means. A trailing partial block (the run ends inside it) is evaluated only if it meets
+  the same rule, so a short tail is not evaluated. A block *exceeds* when its mean is strictly
+  greater than the limit.
+* **Daily means** (window ``"24h"``) are the mean of the day's valid shorter means, as the
+  standards define them (:data:`DAILY_RULE`): for GB 18485 the valid hourly means, at least 20 of
+  them (HJ 75-2017); for the EU IED the valid half-hourly means, at most 5 of 48 discarded, i.e. at
+  least 43 (Annex VI Part 8 (c)). Days are clock blocks of 86,400 s from ``t0``; a run shorter than
+  the required valid hours has no valid day. The IED's subtraction of the 95 % confidence interval
+  before comparison (Annex VI Part 6 1.3, Part 8 (a)) is *not* applied: the simulated CEMS has no
+  calibration uncertainty to subtract, so the counts are the stricter ones.
 * **CEMS concentrations** (``co_mg_nm3`` ... ``nh3_mg_nm3``) are already dry and normalised to
   11 % O2, as plants report them; they are compared with the limits as they are.
 
@@ -48,7 +62,7 @@ compliance
     co`` on the windows of :data:`EMISSION_LIMITS_MG_NM3`; ``furnace_below_850_min`` (minutes with
     ``furnace_temp_degc`` < 850), ``furnace_below_850_5min_count`` (5-min block means < 850 degC,
     China's rule) and ``furnace_5min_valid_blocks``; ``loi_pct_mean`` (truth ``loi_pct``);
-    ``dioxin_proxy_ng_teq_nm3_mean`` (truth ``dioxin_ng_teq_nm3``).
+    ``dioxin_proxy_ng_teq_nm3_mean`` (truth ``dioxin_ng_teq_nm3``, at 11 % O2 dry).
 emissions
     ``emissions_g_per_t[p]`` for ``nox, so2, hcl, co, dust, nh3``: mass emitted per tonne of waste.
     The reported concentration is taken back to the actual dry gas,
@@ -56,11 +70,15 @@ emissions
     and multiplied by the dry flue-gas flow ``Q_dry = Q_wet * O2_wet / O2_dry`` (the O2 amount is
     the same wet or dry). Needs ``flue_gas_flow_nm3_h``, ``o2_wet_vol_pct`` and truth
     ``o2_dry_vol_pct``; samples with ``O2_dry <= 0`` are treated as NaN.
+    ``dioxin_proxy_ng_teq_per_t``: the same for the dioxin proxy (truth ``dioxin_ng_teq_nm3``), in
+    ng TEQ per tonne of waste.
 cost
     ``lime_kg_per_t``, ``urea_kg_per_t``, ``carbon_kg_per_t`` (integrals of the ``*_kg_h``
-    actuators over waste fed) and ``actuator_travel[name]``: sum of ``|delta command|`` between
-    consecutive non-NaN samples divided by the number of non-NaN samples (mean move per sample, in
-    the actuator's units; note it depends on the sampling interval).
+    actuators over waste fed); ``actuator_travel_per_h[name]``: sum of ``|delta command|``
+    between consecutive non-NaN samples per hour of run (the actuator's unit per hour; with noisy
+    commands it grows with the sampling rate, so compare runs at the same interval);
+    ``actuator_travel_pct_per_h``: the sum over the actuators of their travel per hour as a
+    percentage of their range, if ``actuator_ranges`` is given to :func:`compute` (else ``None``).
 
 Errors: a missing, non-numeric, NaN-containing or not strictly increasing ``time_s``, fewer than
 two samples, or an unknown ``standard`` raise :class:`ValueError` naming the field, the offending
@@ -83,6 +101,8 @@ __all__ = [
     "MIN_BLOCK_COVERAGE",
     "FURNACE_MIN_TEMP_DEGC",
     "STANDARDS",
+    "DAILY_RULE",
+    "CEMS_CHANNELS",
 ]
 
 #: Emission limits [mg/Nm3, dry, 11 % O2] per standard -> averaging window -> pollutant.
@@ -108,6 +128,13 @@ WINDOW_S: Mapping[str, float] = {
 #: Minimum fraction of a block's duration that must hold non-NaN data for the block to be
 #: evaluated (project rule mirroring EN 14181 / GB 18485 validity of averaged CEMS data).
 MIN_BLOCK_COVERAGE = 0.75
+#: Daily means per standard: (window of the shorter means they are built from, minimum number of
+#: valid shorter means in a day). GB 18485-2014 via HJ 75-2017: >= 20 valid hourly means; EU IED
+#: 2010/75/EU Annex VI Part 8 (c): no more than 5 half-hourly means discarded, i.e. >= 43 of 48.
+DAILY_RULE: Mapping[str, tuple[str, int]] = {"gb18485": ("1h", 20), "eu_ied": ("30min", 43)}
+#: Channels written by the stack CEMS, masked where ``cems_valid`` is 0.
+CEMS_CHANNELS: tuple[str, ...] = ("co_mg_nm3", "nox_mg_nm3", "so2_mg_nm3", "hcl_mg_nm3", "dust_mg_nm3",
+                                  "nh3_mg_nm3")
 #: Minimum furnace temperature after the last air injection [degC] (domain.md §7; GB 18485-2014
 #: counts 5-minute averages below it, EU IED Art. 50(2) requires >= 850 degC for 2 s).
 FURNACE_MIN_TEMP_DEGC = 850.0
@@ -129,26 +156,35 @@ _G_PER_MG = 1e-3
 _TIME_TOL_S = 1e-6
 
 
-def compute(trajectory: pd.DataFrame, standard: str = "gb18485") -> dict:
+def compute(trajectory: pd.DataFrame, standard: str = "gb18485", *,
+            actuator_ranges: Mapping[str, float] | None = None) -> dict:
     """KPIs of one trajectory, judged against ``standard`` (``"gb18485"`` or ``"eu_ied"``).
 
+    ``actuator_ranges`` (optional): actuator name -> span of its range (max - min, in its unit),
+    e.g. from :attr:`sim.Plant.actuator_bounds`; it gives ``actuator_travel_pct_per_h``.
     See the module docstring for the meaning and unit of every key and the rules (zero-order
-    hold, NaN handling, 75 % block coverage). The input is not modified.
+    hold, NaN and invalid-CEMS handling, 75 % block coverage, daily means). The input is not
+    modified.
     """
     if standard not in EMISSION_LIMITS_MG_NM3:
         raise ValueError(f"standard={standard!r} is unknown; expected one of {list(STANDARDS)}")
     time_s = _validated_time(trajectory)
     weights_s = _time_weights(time_s)
+    cems_invalid = _column(trajectory, "cems_valid")
+    cems_invalid = None if cems_invalid is None else cems_invalid == 0.0
 
     def col(name: str) -> np.ndarray | None:
-        return _column(trajectory, name)
+        values = _column(trajectory, name)
+        if values is not None and cems_invalid is not None and name in CEMS_CHANNELS:
+            values = np.where(cems_invalid, np.nan, values)
+        return values
 
     result: dict = {"standard": standard}
     result.update(_efficiency(col, weights_s))
     result.update(_stability(col, weights_s))
     result.update(_compliance(col, time_s, weights_s, standard))
     result.update(_emissions(col, weights_s))
-    result.update(_cost(col, weights_s))
+    result.update(_cost(col, weights_s, actuator_ranges))
     return result
 
 
@@ -253,7 +289,7 @@ def _scaled(value: float | None, factor: float) -> float | None:
 
 def _block_means(time_s: np.ndarray, weights_s: np.ndarray, values: np.ndarray,
                  window_s: float) -> np.ndarray:
-    """Means of the evaluated (>= 75 % covered) clock blocks of length ``window_s``.
+    """Mean of every clock block of length ``window_s``; NaN for a block under 75 % coverage.
 
     Blocks start at ``time_s[0]``. Every sample holds over ``[t_i, t_i + w_i)``; the union of sample
     times and block edges cuts the run into pieces that lie in one block and one sample each, so a
@@ -274,7 +310,33 @@ def _block_means(time_s: np.ndarray, weights_s: np.ndarray, values: np.ndarray,
     covered_s = np.bincount(block[ok], weights=piece_s[ok], minlength=n_blocks)
     summed = np.bincount(block[ok], weights=piece_s[ok] * piece_val[ok], minlength=n_blocks)
     evaluated = covered_s >= MIN_BLOCK_COVERAGE * window_s - _TIME_TOL_S
-    return summed[evaluated] / covered_s[evaluated]
+    return np.where(evaluated, summed / np.where(evaluated, covered_s, 1.0), np.nan)
+
+
+def _daily_means(hourly_or_half_hourly: np.ndarray, window_s: float, min_valid: int) -> np.ndarray:
+    """Daily means from the shorter block means (NaN = not valid), one per clock day that has at
+    least ``min_valid`` valid shorter means; days with fewer are left out."""
+    per_day = int(round(WINDOW_S["24h"] / window_s))
+    n_days = -(-hourly_or_half_hourly.size // per_day)
+    padded = np.full(n_days * per_day, np.nan)
+    padded[:hourly_or_half_hourly.size] = hourly_or_half_hourly
+    days = padded.reshape(n_days, per_day)
+    valid = np.isfinite(days)
+    count = valid.sum(axis=1)
+    sums = np.where(valid, days, 0.0).sum(axis=1)
+    ok = count >= min_valid
+    return sums[ok] / count[ok]
+
+
+def _window_means(time_s: np.ndarray, weights_s: np.ndarray, values: np.ndarray, window: str,
+                  standard: str) -> np.ndarray:
+    """The evaluated means of ``window`` for ``standard`` (daily means by :data:`DAILY_RULE`)."""
+    if window == "24h":
+        base, min_valid = DAILY_RULE[standard]
+        base_means = _block_means(time_s, weights_s, values, WINDOW_S[base])
+        return _daily_means(base_means, WINDOW_S[base], min_valid)
+    means = _block_means(time_s, weights_s, values, WINDOW_S[window])
+    return means[np.isfinite(means)]
 
 
 # --------------------------------------------------------------------------- KPI groups
@@ -331,7 +393,7 @@ def _compliance(col, time_s: np.ndarray, weights_s: np.ndarray, standard: str) -
         for window, table in limits.items():
             if pollutant not in table:
                 continue
-            means = _block_means(time_s, weights_s, conc, WINDOW_S[window])
+            means = _window_means(time_s, weights_s, conc, window, standard)
             exceedances[pollutant][window] = int(np.count_nonzero(means > table[pollutant]))
             valid_blocks[pollutant][window] = int(means.size)
 
@@ -341,6 +403,7 @@ def _compliance(col, time_s: np.ndarray, weights_s: np.ndarray, standard: str) -
         below = np.isfinite(furnace) & (furnace < FURNACE_MIN_TEMP_DEGC)
         below_min = float(weights_s[below].sum() / 60.0)
         means = _block_means(time_s, weights_s, furnace, WINDOW_S[FURNACE_WINDOW])
+        means = means[np.isfinite(means)]
         below_blocks = int(np.count_nonzero(means < FURNACE_MIN_TEMP_DEGC))
         furnace_blocks = int(means.size)
     return {
@@ -367,23 +430,27 @@ def _emissions(col, weights_s: np.ndarray) -> dict:
     feed = _feed_t_h(col)
     dry_nm3_h = _dry_flue_gas_nm3_h(col)
     per_tonne: dict[str, float] = {}
+    dioxin = None
     if dry_nm3_h is not None and feed is not None:
         # Reported C_ref -> actual dry C: divide by the normalisation factor of units.to_reference_o2.
         ref_factor = to_reference_o2(1.0, col("o2_dry_vol_pct"), REFERENCE_O2_DRY_PCT)
+
+        def per_t(conc_ref: np.ndarray | None) -> float | None:
+            """Mass per tonne, in the concentration's mass unit (mg/Nm3 -> mg/t)."""
+            return None if conc_ref is None else _per_tonne(conc_ref / ref_factor * dry_nm3_h, feed, weights_s)
+
         for pollutant in _MASS_POLLUTANTS:
-            conc_ref = col(f"{pollutant}_mg_nm3")
-            if conc_ref is None:
-                continue
-            mg_h = conc_ref / ref_factor * dry_nm3_h
-            value = _per_tonne(mg_h, feed, weights_s)  # mg per t
+            value = per_t(col(f"{pollutant}_mg_nm3"))
             if value is not None:
                 per_tonne[pollutant] = value * _G_PER_MG
-    return {"emissions_g_per_t": per_tonne}
+        dioxin = per_t(col("dioxin_ng_teq_nm3"))
+    return {"emissions_g_per_t": per_tonne, "dioxin_proxy_ng_teq_per_t": dioxin}
 
 
-def _cost(col, weights_s: np.ndarray) -> dict:
+def _cost(col, weights_s: np.ndarray, actuator_ranges: Mapping[str, float] | None) -> dict:
     feed = _feed_t_h(col)
     out: dict = {name: _per_tonne(col(channel), feed, weights_s) for name, channel in _REAGENTS.items()}
+    duration_h = weights_s.sum() / _S_PER_H
     travel: dict[str, float] = {}
     for name in ACTUATORS:
         command = col(name)
@@ -391,6 +458,19 @@ def _cost(col, weights_s: np.ndarray) -> dict:
             continue
         command = command[np.isfinite(command)]
         if command.size:
-            travel[name] = float(np.abs(np.diff(command)).sum() / command.size)
-    out["actuator_travel"] = travel
+            travel[name] = float(np.abs(np.diff(command)).sum() / duration_h)
+    out["actuator_travel_per_h"] = travel
+    out["actuator_travel_pct_per_h"] = None
+    if actuator_ranges is not None:
+        out["actuator_travel_pct_per_h"] = float(sum(
+            100.0 * value / _positive_span(name, actuator_ranges) for name, value in travel.items()))
     return out
+
+
+def _positive_span(name: str, actuator_ranges: Mapping[str, float]) -> float:
+    """The range span of actuator ``name``, checked (ValueError if missing or not positive)."""
+    span = actuator_ranges.get(name)
+    if span is None or not float(span) > 0.0:
+        raise ValueError(f"actuator_ranges[{name!r}] = {span!r}: expected the positive span (max - min) "
+                         "of every actuator in the trajectory")
+    return float(span)

@@ -137,6 +137,67 @@ def test_all_nan_channel_gives_none_and_no_valid_blocks():
     json.dumps(r, allow_nan=False)
 
 
+# ----------------------------------------------------------------------------- CEMS validity, daily means
+
+
+def test_held_cems_values_in_an_outage_are_excluded():
+    # 2 h at 60 s. Hour 0: NOx 280 valid. Hour 1: 30 min valid at 280, then a 30-min outage in
+    # which the DCS holds a (spurious) 900. Excluded: hour 1 has 50 % coverage -> not evaluated.
+    # Were the held value used: hour 1 = (30 * 280 + 30 * 900) / 60 = 590 > 300.
+    outage = lambda t: t >= 5400
+    df = frame(7200, 60, nox_mg_nm3=lambda t: np.where(outage(t), 900.0, 280.0),
+               cems_valid=lambda t: np.where(outage(t), 0.0, 1.0), o2_dry_vol_pct=11.0,
+               o2_wet_vol_pct=11.0, flue_gas_flow_nm3_h=100_000.0, feed_actual_t_h=25.0,
+               furnace_temp_degc=lambda t: np.where(outage(t), 800.0, 900.0))
+    r = kpis.compute(df, "gb18485")
+    assert (r["exceedances"]["nox"]["1h"], r["valid_blocks"]["nox"]["1h"]) == (0, 1)
+    # mass per tonne over the valid 90 min: 280 mg/Nm3 * 100,000 Nm3/h / 25 t/h = 1120 g/t
+    assert r["emissions_g_per_t"]["nox"] == pytest.approx(1120.0)
+    # only CEMS channels are masked: the furnace thermocouple is still data
+    assert r["furnace_below_850_min"] == pytest.approx(30.0)
+    held = kpis.compute(df.drop(columns="cems_valid"), "gb18485")
+    assert (held["exceedances"]["nox"]["1h"], held["valid_blocks"]["nox"]["1h"]) == (1, 2)
+
+
+@pytest.mark.parametrize("outage_h, valid_days", [(4, 1), (5, 0)])
+def test_gb_day_needs_20_valid_hours(outage_h, valid_days):
+    # One day at 600 s, NOx 260 (> GB daily 250, < hourly 300), CEMS out for `outage_h` hours.
+    df = frame(86400, 600, nox_mg_nm3=260.0,
+               cems_valid=lambda t: np.where(t < outage_h * 3600, 0.0, 1.0))
+    r = kpis.compute(df, "gb18485")
+    assert r["valid_blocks"]["nox"]["1h"] == 24 - outage_h
+    assert (r["exceedances"]["nox"]["24h"], r["valid_blocks"]["nox"]["24h"]) == (valid_days, valid_days)
+
+
+@pytest.mark.parametrize("outage_min, valid_days", [(150, 1), (180, 0)])
+def test_eu_day_allows_five_discarded_half_hours(outage_min, valid_days):
+    # Dust 12 (> EU daily 10); 150 min out = 5 half-hours discarded (day valid), 180 min = 6 (not).
+    df = frame(86400, 600, dust_mg_nm3=12.0,
+               cems_valid=lambda t: np.where(t < outage_min * 60, 0.0, 1.0))
+    r = kpis.compute(df, "eu_ied")
+    assert r["valid_blocks"]["dust"]["30min"] == 48 - outage_min // 30
+    assert (r["exceedances"]["dust"]["24h"], r["valid_blocks"]["dust"]["24h"]) == (valid_days, valid_days)
+
+
+def test_daily_mean_is_the_mean_of_the_hourly_means():
+    # Hour 0 holds 45 valid min at 390 (its hourly mean: 390), the other 23 hours 245.
+    # Mean of hourly means = (390 + 23 * 245) / 24 = 250.2 > 250 -> exceeds.
+    # (Time-weighting the raw samples would give (45*390 + 1380*245) / 1425 = 249.6, not over.)
+    nox = lambda t: np.where(t < 2700, 390.0, np.where(t < 3600, np.nan, 245.0))
+    r = kpis.compute(frame(86400, 60, nox_mg_nm3=nox), "gb18485")
+    assert (r["exceedances"]["nox"]["24h"], r["valid_blocks"]["nox"]["24h"]) == (1, 1)
+
+
+def test_short_runs_and_the_daily_rules():
+    # SO2 90 is over both daily limits (GB 80, EU 50). A 22-h run has 22 valid hours (>= 20: a GB
+    # day) and 44 valid half-hours (4 missing <= 5: an EU day); a 21-h run only 42 (< 43: none).
+    r22 = kpis.compute(frame(22 * 3600, 600, so2_mg_nm3=90.0), "gb18485")
+    assert (r22["exceedances"]["so2"]["24h"], r22["valid_blocks"]["so2"]["24h"]) == (1, 1)
+    eu21 = kpis.compute(frame(21 * 3600, 600, so2_mg_nm3=90.0), "eu_ied")
+    eu22 = kpis.compute(frame(22 * 3600, 600, so2_mg_nm3=90.0), "eu_ied")
+    assert eu21["valid_blocks"]["so2"]["24h"] == 0 and eu22["valid_blocks"]["so2"]["24h"] == 1
+
+
 # ----------------------------------------------------------------------------- time weighting
 
 
@@ -210,9 +271,18 @@ def test_reagents_per_tonne_and_actuator_travel():
     assert r["lime_kg_per_t"] == pytest.approx(10.0)
     assert r["urea_kg_per_t"] == pytest.approx(2.0)
     assert r["carbon_kg_per_t"] == pytest.approx(0.4)
-    assert r["actuator_travel"]["grate_speed_pct"] == pytest.approx(10.0 / 3.0)
-    assert r["actuator_travel"]["lime_kg_h"] == 0.0
-    assert "secondary_air_nm3_h" not in r["actuator_travel"]
+    # 4 samples holding 60 s each = 4 min: 10 %-points of grate travel -> 150 %-points per hour.
+    assert r["actuator_travel_per_h"]["grate_speed_pct"] == pytest.approx(150.0)
+    assert r["actuator_travel_per_h"]["lime_kg_h"] == 0.0
+    assert "secondary_air_nm3_h" not in r["actuator_travel_per_h"]
+    assert r["actuator_travel_pct_per_h"] is None
+    # Grate range 20-160 % (span 140): 150 / 140 = 107 % of the range per hour; the rest stand still.
+    spans = {"feed_rate_t_h": 45.0, "lime_kg_h": 800.0, "urea_kg_h": 150.0, "carbon_kg_h": 40.0,
+             "grate_speed_pct": 140.0}
+    r = kpis.compute(df, actuator_ranges=spans)
+    assert r["actuator_travel_pct_per_h"] == pytest.approx(100.0 * 150.0 / 140.0)
+    with pytest.raises(ValueError, match=r"actuator_ranges\['grate_speed_pct'\] = None"):
+        kpis.compute(df, actuator_ranges={k: v for k, v in spans.items() if k != "grate_speed_pct"})
 
 
 # ----------------------------------------------------------------------------- stability
@@ -263,6 +333,8 @@ def test_emissions_mass_per_tonne_by_hand():
     assert r["emissions_g_per_t"]["nox"] == pytest.approx(960.0)
     assert r["emissions_g_per_t"]["co"] == pytest.approx(96.0)
     assert set(r["emissions_g_per_t"]) == {"nox", "co"}
+    # Dioxin proxy 0.02 ng/Nm3 at 11 % O2 -> 0.024 dry actual * 120,000 Nm3/h / 30 t/h = 96 ng/t.
+    assert r["dioxin_proxy_ng_teq_per_t"] == pytest.approx(96.0)
     assert r["dioxin_proxy_ng_teq_nm3_mean"] == pytest.approx(0.02)
     assert r["loi_pct_mean"] == pytest.approx(2.5)
 
@@ -286,7 +358,7 @@ def test_missing_columns_give_none_not_errors():
                 "lime_kg_per_t"):
         assert r[key] is None, key
     assert r["exceedances"] == {} and r["valid_blocks"] == {}
-    assert r["emissions_g_per_t"] == {} and r["actuator_travel"] == {}
+    assert r["emissions_g_per_t"] == {} and r["actuator_travel_per_h"] == {}
     json.dumps(r, allow_nan=False)
 
 
