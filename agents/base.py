@@ -3,7 +3,9 @@
 Every controller has a ``name``, ``reset(seed)`` and ``act(observation, info) -> action``, the
 action being the environment's normalised action (``WtE/Incinerator-v0``: 9 values in [-1, 1]).
 The classic controllers work in plant units: they read ``info["measurements"]`` (what a DCS
-shows) and produce physical commands, which :class:`PlantController` maps to the action.
+shows) and produce physical commands, which :class:`PlantController` maps to the action. The
+three-element drum level loop they all keep in automatic is
+:class:`sim.envs.base_layer.DrumLevelLoop`, part of the plant's base control layer.
 """
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from sim.envs.base_layer import DrumLevelLoop
 from sim.envs.incinerator import to_action
-
-from .pid import PI, simc_integrating
+from sim.units import ACTUATORS
 
 
 @runtime_checkable
@@ -32,6 +34,9 @@ class PlantController:
     name = "base"
 
     def __init__(self, env):
+        if env.action_space.shape != (len(ACTUATORS),):
+            raise ValueError(f"controller {self.name!r} commands all {len(ACTUATORS)} actuators (WtE/Incinerator-v0); "
+                             f"this env's action space has shape {env.action_space.shape}")
         plant = env.unwrapped.plant
         self.lower, self.upper = plant.actuator_bounds
         self.design = dict(plant.design_actuators)
@@ -48,25 +53,3 @@ class PlantController:
 
     def commands(self, m: dict, steam_setpoint_t_h: float) -> dict[str, float]:
         raise NotImplementedError
-
-
-class DrumLevelLoop:
-    """Three-element drum level control (domain.md §3): feedwater = measured steam flow
-    (feed-forward) + PI on the level. The level is an integrating process:
-    1 t/h of imbalance moves it 1000/3600 / (rho_w A) = 0.032 mm/s in the reference drum
-    (rho_w 780 kg/m3, A 11 m2); dead time ~10 s; SIMC with tau_c = 120 s. The PI's integral
-    also carries the steam the air preheater takes, which no flow meter shows."""
-
-    SLOPE_MM_PER_S_PER_T_H = 0.032
-    DEAD_TIME_S, TAU_C_S = 10.0, 120.0
-
-    def __init__(self, bias_t_h: float, max_t_h: float):
-        kc, ti = simc_integrating(self.SLOPE_MM_PER_S_PER_T_H, self.DEAD_TIME_S, self.TAU_C_S)
-        self.pi = PI(kc=kc, ti_s=ti, lo=0.0, hi=max_t_h, bias=bias_t_h)
-        self._bias0 = bias_t_h
-
-    def reset(self) -> None:
-        self.pi.reset(self._bias0)
-
-    def feedwater_t_h(self, m: dict, dt_s: float) -> float:
-        return self.pi.update(-m["drum_level_mm"], dt_s, feedforward=m["steam_flow_t_h"])

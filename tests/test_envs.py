@@ -78,7 +78,7 @@ def test_sb3_check_env_without_warnings():
 def test_spaces_and_observation_layout(env):
     assert env.action_space.shape == (len(ACTUATORS),) and env.action_space.dtype == np.float32
     assert np.all(env.action_space.low == -1) and np.all(env.action_space.high == 1)
-    assert env.observation_space.shape == (len(MEASUREMENTS) + 2 + len(ACTUATORS),) == (len(OBSERVATION_NAMES),)
+    assert env.observation_space.shape == (len(MEASUREMENTS) + 3 + len(ACTUATORS),) == (len(OBSERVATION_NAMES),)
     assert env.observation_space.dtype == np.float32
     obs, info = env.reset(seed=0)
     assert obs in env.observation_space
@@ -296,7 +296,7 @@ def test_terminates_on_drum_level_low_low_trip():
 def test_make_vec_sync():
     venv = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="sync", episode_hours=0.05)
     obs, info = venv.reset(seed=[0, 1])
-    assert obs.shape == (2, 28) and obs.dtype == np.float32
+    assert obs.shape == (2, 29) and obs.dtype == np.float32
     for _ in range(3):
         obs, reward, terminated, truncated, info = venv.step(venv.action_space.sample() * 0.0)
     assert reward.shape == (2,)
@@ -309,10 +309,10 @@ def test_sb3_dummy_vec_env():
     venv = vec_env.DummyVecEnv([lambda: gym.make(ENV_ID, episode_hours=0.01)] * 2)
     venv.seed(0)
     obs = venv.reset()
-    assert obs.shape == (2, 28)
+    assert obs.shape == (2, 29)
     for _ in range(5):  # 0.01 h = 36 s: an episode end and auto-reset happen on the 4th step
         obs, reward, done, infos = venv.step(np.zeros((2, 9), dtype=np.float32))
-    assert obs.shape == (2, 28) and reward.shape == (2,)
+    assert obs.shape == (2, 29) and reward.shape == (2,)
     venv.close()
 
 

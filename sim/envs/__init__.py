@@ -3,7 +3,13 @@
 Importing :mod:`sim` (or :mod:`sim.envs`) registers
 
 * ``WtE/Incinerator-v0`` -- all nine actuators, normalised Box actions in [-1, 1]
-  (:class:`sim.envs.incinerator.IncineratorEnv`; its docstring is the manual).
+  (:class:`sim.envs.incinerator.IncineratorEnv`; its docstring is the manual);
+* ``WtE/IncineratorSupervisory-v0`` -- the ACC's base PID layer runs underneath and the agent
+  moves its seven setpoints and biases (:class:`sim.envs.supervisory.IncineratorSupervisoryEnv`).
+
+The base layer (:mod:`sim.envs.base_layer`) and the PI controller it is built from
+(:mod:`sim.envs.pid`) live here because the supervisory environment is made of them;
+``agents.rule_based`` uses the same layer. :mod:`sim` never imports :mod:`agents`.
 
 Use ``gymnasium.make("WtE/Incinerator-v0", scenario=..., plant=...)``. The environment module is
 imported only when an environment is made (or one of the names below is used), so ``import sim``
@@ -13,11 +19,13 @@ from __future__ import annotations
 
 import gymnasium
 
-__all__ = ["IncineratorEnv", "RewardWeights", "reward_terms", "to_action", "to_commands", "ENV_IDS"]
+__all__ = ["IncineratorEnv", "IncineratorSupervisoryEnv", "BaseLayer", "SETPOINTS", "RewardWeights",
+           "reward_terms", "to_action", "to_commands", "ENV_IDS"]
 
 #: Registered environment ids -> entry points.
 ENV_IDS: dict[str, str] = {
     "WtE/Incinerator-v0": "sim.envs.incinerator:IncineratorEnv",
+    "WtE/IncineratorSupervisory-v0": "sim.envs.supervisory:IncineratorSupervisoryEnv",
 }
 
 for _env_id, _entry_point in ENV_IDS.items():
@@ -27,6 +35,7 @@ for _env_id, _entry_point in ENV_IDS.items():
 _LAZY = {
     "IncineratorEnv": "incinerator", "to_action": "incinerator", "to_commands": "incinerator",
     "RewardWeights": "reward", "reward_terms": "reward",
+    "IncineratorSupervisoryEnv": "supervisory", "BaseLayer": "base_layer", "SETPOINTS": "base_layer",
 }
 
 

@@ -16,7 +16,8 @@ from ..units import ACTUATORS, MEASUREMENTS
 from .reward import (EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, RewardWeights,
                      reward_terms)
 
-__all__ = ["IncineratorEnv", "to_action", "to_commands", "observation_normalisation", "OBSERVATION_NAMES"]
+__all__ = ["IncineratorEnv", "to_action", "to_commands", "commands_to_action", "observation_normalisation",
+           "OBSERVATION_NAMES"]
 
 #: Bound of the normalised measurement channels of the observation.
 OBS_CLIP = 10.0
@@ -25,10 +26,13 @@ _DAY_S = 86400.0
 #: NH3 slip reference [mg/Nm3]: upper end of the BAT-AEL 2-10 mg/Nm3 (EU BREF WI 2019, BAT 29);
 #: GB 18485-2014 sets no NH3 limit.
 NH3_REFERENCE_MG_NM3 = 10.0
-#: Names of the observation elements, in order.
-OBSERVATION_NAMES: tuple[str, ...] = MEASUREMENTS + ("time_of_day_sin", "time_of_day_cos") + tuple(
+#: Channels normalised by :func:`observation_normalisation`: the measurements, then the
+#: plant's steam-flow setpoint (known to the DCS, so not hidden truth).
+NORMALISED_CHANNELS: tuple[str, ...] = MEASUREMENTS + ("steam_flow_setpoint_t_h",)
+#: Names of the observation elements of ``WtE/Incinerator-v0``, in order.
+OBSERVATION_NAMES: tuple[str, ...] = NORMALISED_CHANNELS + ("time_of_day_sin", "time_of_day_cos") + tuple(
     f"last_action_{a}" for a in ACTUATORS)
-_N_MEAS, _N_ACT = len(MEASUREMENTS), len(ACTUATORS)
+_N_MEAS, _N_ACT, _N_NORM = len(MEASUREMENTS), len(ACTUATORS), len(NORMALISED_CHANNELS)
 _POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
 
 
@@ -43,9 +47,13 @@ def to_action(commands: Mapping[str, float], lower: np.ndarray, upper: np.ndarra
     unknown = [k for k in commands if k not in ACTUATORS]
     if missing or unknown:
         raise ValueError(f"to_action: commands missing {missing}, unknown {unknown}; expected exactly {list(ACTUATORS)}")
-    c = np.array([float(commands[a]) for a in ACTUATORS])
+    return commands_to_action(np.array([float(commands[a]) for a in ACTUATORS]), lower, upper)
+
+
+def commands_to_action(commands: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """:func:`to_action` for a float array of commands in ACTUATORS order (no name checks)."""
     lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-    a = 2.0 * (c - lower) / (upper - lower) - 1.0
+    a = 2.0 * (commands - lower) / (upper - lower) - 1.0
     return np.clip(a, -1.0, 1.0).astype(np.float32)
 
 
@@ -65,7 +73,7 @@ def to_commands(action: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: n
 
 # ------------------------------------------------------------------ observation ---
 def observation_normalisation(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
-    """(reference, scale) arrays in MEASUREMENTS order; normalised value = (value - ref) / scale.
+    """(reference, scale) arrays in NORMALISED_CHANNELS order; normalised = (value - ref) / scale.
 
     "design" is the plant's own design steady state (its measurements at t = 0), so the table
     follows the plant config. See :class:`IncineratorEnv` for the table.
@@ -92,9 +100,25 @@ def observation_normalisation(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
         "gross_power_mw": (d["gross_power_mw"], 0.2 * d["gross_power_mw"]),
         "net_power_mw": (d["net_power_mw"], 0.2 * d["net_power_mw"]),
     }
-    ref = np.array([table[k][0] for k in MEASUREMENTS], dtype=float)
-    scale = np.array([table[k][1] for k in MEASUREMENTS], dtype=float)
+    table["steam_flow_setpoint_t_h"] = table["steam_flow_t_h"]  # obs[0] - obs[17] = normalised tracking error
+    ref = np.array([table[k][0] for k in NORMALISED_CHANNELS], dtype=float)
+    scale = np.array([table[k][1] for k in NORMALISED_CHANNELS], dtype=float)
     return ref, scale
+
+
+def clip_action(action, out: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Validate a normalised action and clip it to [-1, 1] into ``out`` (float64, preallocated).
+
+    ValueError for a shape other than ``out``'s (naming the element order ``names``) or NaN.
+    """
+    a = np.asarray(action, dtype=float)
+    if a.shape != out.shape:
+        raise ValueError(f"action: expected shape {out.shape} in the order {list(names)}, got shape {a.shape}")
+    np.minimum(a, 1.0, out=out)  # clip to [-1, 1] (ufuncs: cheaper than np.clip)
+    np.maximum(out, -1.0, out=out)
+    if math.isnan(out.sum()):  # bounded after clipping, so only NaN survives
+        raise ValueError(f"action: expected finite values, got {a.tolist()}")
+    return out
 
 
 def _check_positive(name: str, value, allow_none: bool = False) -> float | None:
@@ -142,7 +166,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Observation Space
 
-    ``Box(float32, shape=(28,))``. Elements 0-16 are the DCS measurements (CEMS values dry at
+    ``Box(float32, shape=(29,))`` (names in :data:`OBSERVATION_NAMES`). Elements 0-16 are the DCS measurements (CEMS values dry at
     11 % O2, as the CEMS reads them, with its delay and lag), each normalised as
     ``(value - reference) / scale`` and clipped to [-10, 10]. "design" is the plant's design
     steady state (its measurements at t = 0, computed when the env is built; the figures shown
@@ -169,12 +193,18 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     | 14  | hopper_level_m        | m      | half the hopper height (4)   | half the height (4)  |
     | 15  | gross_power_mw        | MW     | design (≈ 15.6)              | 20 % design (≈ 3.1)  |
     | 16  | net_power_mw          | MW     | design (≈ 13.1)              | 20 % design (≈ 2.6)  |
-    | 17  | time_of_day_sin       | -      | sin(2 pi t / 86400 s), t = 0 at midnight            |
-    | 18  | time_of_day_cos       | -      | cos(2 pi t / 86400 s)                               |
-    | 19-27 | last action         | -      | the clipped action of the last step (at reset: the design commands) |
+    | 17  | steam_flow_setpoint_t_h | t/h  | as steam_flow_t_h            | as steam_flow_t_h    |
+    | 18  | time_of_day_sin       | -      | sin(2 pi t / 86400 s), t = 0 at midnight            |
+    | 19  | time_of_day_cos       | -      | cos(2 pi t / 86400 s)                               |
+    | 20-28 | last action         | -      | the clipped action of the last step (at reset: the design commands) |
+
+    Element 17 is the plant's steam-flow setpoint (``plant.steam_setpoint_t_h``; scenarios may
+    change it over time), normalised like the steam flow, so ``obs[0] - obs[17]`` is the tracking
+    error in units of 10 % of the design steam flow; it is clipped to [-10, 10] and never noisy.
 
     With ``observation_noise = s > 0`` each normalised measurement gets additive Gaussian noise of
-    standard deviation ``s`` (i.e. ``s`` times the channel's scale), drawn from the plant's RNG.
+    standard deviation ``s`` (i.e. ``s`` times the channel's scale), drawn from the plant's RNG
+    (elements 0-16 only).
     Hidden truth (waste LHV and moisture, LOI, dioxin proxy, ...) is never observed; it is in
     ``info["truth"]``.
 
@@ -220,7 +250,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version (element 17, the steam-flow setpoint, added before the first release).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -230,7 +260,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
                  episode_hours: float | None = None, reward_weights: Mapping[str, float] | None = None,
                  observation_noise: float = 0.0, render_mode: str | None = None, **unknown: Any):
         if unknown:
-            raise TypeError(f"IncineratorEnv got unexpected keyword argument(s) {sorted(unknown)}; expected some of "
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {sorted(unknown)}; expected some of "
                             "['plant', 'scenario', 'control_interval_s', 'episode_hours', 'reward_weights', "
                             "'observation_noise', 'render_mode']")
         self.control_interval_s = _check_positive("control_interval_s", control_interval_s)
@@ -259,16 +289,23 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
                              "must be positive (it normalises the reward)")
 
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_ACT,), dtype=np.float32)
-        low = np.concatenate([np.full(_N_MEAS, -OBS_CLIP), -np.ones(2 + _N_ACT)]).astype(np.float32)
-        self.observation_space = spaces.Box(low, -low, dtype=np.float32)
+        self.observation_space = self._observation_box(0)
 
         # preallocated step buffers
         self._action = np.zeros(_N_ACT)          # clipped action of this step (float64)
         self._last_action = np.zeros(_N_ACT)     # ... of the previous step
         self._commands = np.zeros(_N_ACT)        # physical commands [ACTUATORS units]
-        self._meas = np.zeros(_N_MEAS)
+        self._norm = np.zeros(_N_NORM)           # normalised channels of the observation
         self._half_range = 0.5 * (self._upper - self._lower)
         self._zero_terms = dict.fromkeys(TERMS, 0.0)
+        self._m = self.plant.measurements        # the latest measurements (what info carries)
+
+    @staticmethod
+    def _observation_box(n_extra: int) -> spaces.Box:
+        """Observation space: normalised channels in [-10, 10], then time of day, the last actuator
+        action and ``n_extra`` further elements (subclasses), all in [-1, 1]."""
+        low = np.concatenate([np.full(_N_NORM, -OBS_CLIP), -np.ones(2 + _N_ACT + n_extra)]).astype(np.float32)
+        return spaces.Box(low, -low, dtype=np.float32)
 
     # ------------------------------------------------------------------ gym API ---
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -278,20 +315,17 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         plant_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
         self.plant = Plant(self._plant_cfg, self._scenario_cfg, plant_seed)
         self._last_action[:] = to_action(self.plant.actuators, self._lower, self._upper)
-        m = self.plant.measurements
+        m = self._m = self.plant.measurements
         obs = self._observation(m)
         return obs, self._make_info(m, dict(self._zero_terms))
 
     def step(self, action):
-        a = np.asarray(action, dtype=float)
-        if a.shape != (_N_ACT,):
-            raise ValueError(f"action: expected shape ({_N_ACT},) in ACTUATORS order {list(ACTUATORS)}, "
-                             f"got shape {a.shape}")
-        act, cmd, plant = self._action, self._commands, self.plant
-        np.minimum(a, 1.0, out=act)  # clip to [-1, 1] (ufuncs: cheaper than np.clip)
-        np.maximum(act, -1.0, out=act)
-        if math.isnan(act.sum()):  # bounded after clipping, so only NaN survives
-            raise ValueError(f"action: expected finite values, got {a.tolist()}")
+        return self._step_actuators(clip_action(action, self._action, ACTUATORS))
+
+    def _step_actuators(self, act: np.ndarray):
+        """Hold the normalised actuator action ``act`` (float64, in [-1, 1]) for one control
+        interval; returns the step tuple. Shared with the supervisory env."""
+        cmd, plant = self._commands, self.plant
         np.add(act, 1.0, out=cmd)
         cmd *= self._half_range
         cmd += self._lower
@@ -299,7 +333,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         tripped_before = plant.trip is not None
         plant.advance(self.control_interval_s)
         trip = plant.trip
-        m = plant.measurements
+        m = self._m = plant.measurements
         terms = reward_terms(self.reward_weights, m, cmd, act, self._last_action,
                              steam_setpoint_t_h=plant.steam_setpoint_t_h,
                              design_net_power_mw=self._design_net_power_mw,
@@ -323,20 +357,22 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
 
     # ------------------------------------------------------------------ helpers ---
     def _observation(self, m: dict[str, float]) -> np.ndarray:
-        v = self._meas
-        v[:] = [m[k] for k in MEASUREMENTS]
+        """A new float32 observation; elements past the last action are left for subclasses."""
+        v = self._norm
+        v[:_N_MEAS] = [m[k] for k in MEASUREMENTS]
+        v[_N_MEAS] = self.plant.steam_setpoint_t_h
         v -= self._obs_ref
         v *= self._obs_inv_scale
-        if self.observation_noise > 0.0:
-            v += self.observation_noise * self.plant.rng.standard_normal(_N_MEAS)
+        if self.observation_noise > 0.0:  # on the measurements; the setpoint is known exactly
+            v[:_N_MEAS] += self.observation_noise * self.plant.rng.standard_normal(_N_MEAS)
         np.minimum(v, OBS_CLIP, out=v)
         np.maximum(v, -OBS_CLIP, out=v)
-        obs = np.empty(_N_MEAS + 2 + _N_ACT, dtype=np.float32)
-        obs[:_N_MEAS] = v
+        obs = np.empty(self.observation_space.shape, dtype=np.float32)
+        obs[:_N_NORM] = v
         phase = 2.0 * math.pi * self.plant.time_s / _DAY_S
-        obs[_N_MEAS] = math.sin(phase)
-        obs[_N_MEAS + 1] = math.cos(phase)
-        obs[_N_MEAS + 2:] = self._last_action
+        obs[_N_NORM] = math.sin(phase)
+        obs[_N_NORM + 1] = math.cos(phase)
+        obs[_N_NORM + 2:_N_NORM + 2 + _N_ACT] = self._last_action
         return obs
 
     def _make_info(self, m: dict[str, float], terms: dict[str, float]) -> dict[str, Any]:

@@ -1,0 +1,142 @@
+"""WtE/IncineratorSupervisory-v0: the ACC base layer underneath, setpoints as actions."""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import agents
+import sim  # noqa: F401
+from sim.envs.base_layer import SETPOINTS
+from sim.envs.incinerator import OBSERVATION_NAMES
+from sim.envs.supervisory import SUPERVISORY_OBSERVATION_NAMES, IncineratorSupervisoryEnv
+from sim.units import ACTUATORS
+
+SUP_ID = "WtE/IncineratorSupervisory-v0"
+ACTION_INDEX = {s: i for i, s in enumerate(SETPOINTS)}
+
+
+def run(env, actions, seed):
+    """Observations, rewards and infos of a fixed action sequence (stops at an episode end)."""
+    obs, info = env.reset(seed=seed)
+    out = [(obs, 0.0, info)]
+    for a in actions:
+        obs, reward, terminated, truncated, info = env.step(a)
+        out.append((obs, reward, info))
+        if terminated or truncated:
+            break
+    return out
+
+
+def test_registered_with_documented_spaces():
+    assert gym.registry[SUP_ID].entry_point == "sim.envs.supervisory:IncineratorSupervisoryEnv"
+    env = gym.make(SUP_ID)
+    assert env.action_space.shape == (len(SETPOINTS),) == (7,) and env.action_space.dtype == np.float32
+    assert env.observation_space.shape == (len(SUPERVISORY_OBSERVATION_NAMES),) == (36,)
+    assert SUPERVISORY_OBSERVATION_NAMES[:len(OBSERVATION_NAMES)] == OBSERVATION_NAMES
+    obs, info = env.reset(seed=0)
+    assert obs in env.observation_space
+    np.testing.assert_array_equal(obs[-7:], 0.0)
+    assert set(info) >= {"measurements", "actuators", "truth", "reward_terms", "violations", "time_s", "setpoints"}
+    assert tuple(info["setpoints"]) == SETPOINTS
+    assert info["setpoints"]["nox_setpoint_mg_nm3"] == 150.0 and info["setpoints"]["hcl_setpoint_mg_nm3"] == 7.0
+    assert info["setpoints"]["o2_setpoint_wet_vol_pct"] == pytest.approx(info["measurements"]["o2_wet_vol_pct"])
+
+
+def test_unknown_keyword_and_bad_action_are_named():
+    with pytest.raises(TypeError, match="IncineratorSupervisoryEnv.*episode_hour"):
+        gym.make(SUP_ID, episode_hour=1)
+    env = gym.make(SUP_ID)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"expected shape \(7,\).*steam_setpoint_offset_t_h.*got shape \(9,\)"):
+        env.step(np.zeros(9, dtype=np.float32))
+    with pytest.raises(ValueError, match="finite"):
+        env.step(np.full(7, np.nan, dtype=np.float32))
+
+
+def test_action_zero_reproduces_rule_based_bit_for_bit():
+    """Same seed: the supervisory env at action 0 and rule_based on Incinerator-v0 give the same
+    plant trajectory, actuator commands and rewards, bit for bit."""
+    direct = gym.make("WtE/Incinerator-v0", episode_hours=0.5)
+    acc = agents.make_controller("rule_based", direct)
+    ref = agents.run_episode(direct, acc, seed=4, progress=False)
+    sup = gym.make(SUP_ID, episode_hours=0.5)
+    zero = np.zeros(7, dtype=np.float32)
+    rows = run(sup, [zero] * (len(ref) - 1), seed=4)
+    assert len(rows) == len(ref) == 181
+    for k, (obs, reward, info) in enumerate(rows):
+        assert [info["measurements"][c] for c in ("steam_flow_t_h", "drum_level_mm", "nox_mg_nm3")] == \
+            ref.loc[k, ["steam_flow_t_h", "drum_level_mm", "nox_mg_nm3"]].tolist()
+        assert [info["actuators"][a] for a in ACTUATORS] == ref.loc[k, list(ACTUATORS)].tolist()
+        assert reward == ref.loc[k, "reward"]
+    # rule_based on the supervisory env is the action 0, hence the same trajectory again
+    again = agents.run_episode(sup, agents.make_controller("rule_based", sup), seed=4, progress=False)
+    np.testing.assert_array_equal(again.to_numpy(), ref.to_numpy())
+    # the classic controllers that command all nine actuators refuse the supervisory env
+    with pytest.raises(ValueError, match="manual.*shape \\(7,\\)"):
+        agents.make_controller("manual", sup)
+
+
+def test_setpoint_mapping_and_info():
+    env = gym.make(SUP_ID)
+    env.reset(seed=0)
+    base = env.unwrapped.base_layer
+    a = np.array([1.0, -1.0, 0.5, -0.5, 1.0, -1.0, 2.0], dtype=np.float32)  # last one clipped to 1
+    _, reward, _, _, info = env.step(a)
+    sp = info["setpoints"]
+    design_steam = env.unwrapped.plant.design_steam_t_h
+    assert sp["steam_setpoint_offset_t_h"] == pytest.approx(0.1 * design_steam)
+    assert sp["feed_bias"] == pytest.approx(-0.2) and sp["grate_bias"] == pytest.approx(0.1)
+    assert sp["primary_air_shift"] == pytest.approx(-0.05)
+    assert sp["o2_setpoint_wet_vol_pct"] == pytest.approx(base.default_setpoints[4] + 1.5)
+    assert sp["nox_setpoint_mg_nm3"] == pytest.approx(50.0) and sp["hcl_setpoint_mg_nm3"] == pytest.approx(12.0)
+    assert sum(info["reward_terms"].values()) == reward
+
+
+def _hold(setpoint: str, value: float, steps: int, seed: int = 1):
+    env = gym.make(SUP_ID)
+    a = np.zeros(7, dtype=np.float32)
+    a[ACTION_INDEX[setpoint]] = value
+    return [info for _, _, info in run(env, [a] * steps, seed)]
+
+
+@pytest.fixture(scope="module")
+def held_at_zero():
+    return _hold("feed_bias", 0.0, 120)
+
+
+def test_steam_offset_moves_the_steam_flow(held_at_zero):
+    """+10 % steam setpoint offset: after 20 min the steam master has raised the steam flow."""
+    up = _hold("steam_setpoint_offset_t_h", 1.0, 120)
+    steam = lambda infos: np.mean([i["measurements"]["steam_flow_t_h"] for i in infos[-30:]])
+    feed = lambda infos: np.mean([i["actuators"]["feed_rate_t_h"] for i in infos[-30:]])
+    assert feed(up) > 1.05 * feed(held_at_zero)
+    assert steam(up) > steam(held_at_zero) + 2.0
+
+
+def test_air_shift_and_o2_setpoint_act_on_the_air(held_at_zero):
+    shifted = _hold("primary_air_shift", 1.0, 1)
+    d0, d1 = held_at_zero[1]["actuators"], shifted[1]["actuators"]
+    total0 = d0["primary_air_nm3_h"] + d0["secondary_air_nm3_h"]
+    # first step (same measurements, same load): 10 % of the load-curve total air moved to primary
+    assert d1["primary_air_nm3_h"] - d0["primary_air_nm3_h"] == pytest.approx(0.1 * total0, rel=1e-6)
+    assert d1["secondary_air_nm3_h"] - d0["secondary_air_nm3_h"] == pytest.approx(-0.1 * total0, rel=1e-6)
+    richer = _hold("o2_setpoint_wet_vol_pct", 1.0, 60)
+    o2 = lambda infos: infos[-1]["measurements"]["o2_wet_vol_pct"]
+    assert o2(richer) > o2(held_at_zero) + 0.7
+
+
+def test_lower_nox_setpoint_doses_more_urea(held_at_zero):
+    low = _hold("nox_setpoint_mg_nm3", -1.0, 120)  # 50 mg/Nm3
+    urea = lambda infos: np.mean([i["actuators"]["urea_kg_h"] for i in infos[-30:]])
+    nox = lambda infos: np.mean([i["measurements"]["nox_mg_nm3"] for i in infos[-30:]])
+    assert urea(low) > 1.3 * urea(held_at_zero)
+    assert nox(low) < nox(held_at_zero) - 20.0
+
+
+def test_direct_construction_equals_make():
+    a = IncineratorSupervisoryEnv(episode_hours=0.1)
+    b = gym.make(SUP_ID, episode_hours=0.1)
+    np.testing.assert_array_equal(a.reset(seed=9)[0], b.reset(seed=9)[0])
+    step = np.full(7, 0.3, dtype=np.float32)
+    np.testing.assert_array_equal(a.step(step)[0], b.step(step)[0])
