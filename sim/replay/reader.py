@@ -1,0 +1,158 @@
+"""Read a historian export into one raw series per plant tag (no cleaning yet).
+
+Layouts (the tag map's ``layout``):
+
+- ``wide``: one table, a timestamp column and one column per tag; tags sampled at different
+  rates leave cells empty, which are "no sample", not defects.
+- ``long``: one row per sample, columns ``timestamp, tag, value`` (names in ``long_columns``),
+  optionally a quality column.
+- ``folder``: a directory with one file per tag, named after the tag (``主蒸汽流量.csv``), each
+  with a timestamp and a value column (and optionally ``<tag><quality_suffix>``... or, in a
+  per-tag file, the column ``quality``).
+
+Files are CSV (UTF-8, with or without BOM) or Parquet, chosen by extension. Timestamps without a
+zone are local time in the tag map's zone; ambiguous or non-existent local times (daylight-saving
+changes) become bad timestamps, reported, never guessed. Times are kept as int64 ns since the
+Unix epoch, UTC.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .quality import LogError
+from .tagmap import TagMap
+
+_SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+@dataclass
+class RawTag:
+    """One tag as read: times [ns UTC, NaT as INT64 min], numeric values (NaN if unparsable),
+    1-based source rows, good-quality mask, and which values were present but not numbers."""
+
+    times_ns: np.ndarray
+    values: np.ndarray
+    rows: np.ndarray
+    good: np.ndarray
+    unparsable: np.ndarray
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+    raise LogError(f"{path}: unsupported file type {path.suffix!r}: expected one of {list(_SUFFIXES)}")
+
+
+def to_utc_ns(stamps: pd.Series | np.ndarray, zone: str) -> np.ndarray:
+    """Timestamps (text or datetime, with or without zone) -> int64 ns UTC; unparsable -> NaT.
+
+    Text is parsed once per distinct value (a long table repeats each time for every tag).
+    """
+    s = pd.Series(stamps)
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        codes, uniques = pd.factorize(s)
+        parsed = _localise(pd.to_datetime(pd.Series(uniques), errors="coerce", format="mixed", utc=False), zone)
+        ns = parsed.to_numpy("datetime64[ns]").astype(np.int64) if len(parsed) else np.array([], np.int64)
+        out = np.full(len(s), np.iinfo(np.int64).min, dtype=np.int64)
+        ok = codes >= 0
+        out[ok] = ns[codes[ok]]
+        return out
+    return _localise(pd.to_datetime(s, errors="coerce"), zone).to_numpy("datetime64[ns]").astype(np.int64)
+
+
+def _localise(t: pd.Series, zone: str) -> pd.Series:
+    if t.dtype == object:  # mixed offsets in one column: convert each to UTC
+        t = pd.to_datetime(t, utc=True, errors="coerce")
+    if getattr(t.dt, "tz", None) is None:
+        t = t.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[ns]")
+
+
+def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    unparsable = np.isnan(values) & raw.notna().to_numpy()
+    return values, unparsable
+
+
+def _good(quality: pd.Series | None, good_codes: tuple[str, ...], n: int) -> np.ndarray:
+    if quality is None:
+        return np.ones(n, dtype=bool)
+    q = quality.astype(str).str.strip()
+    q = q.str.replace(r"\.0$", "", regex=True)  # 192.0 read from a float column
+    return q.isin(good_codes).to_numpy()
+
+
+def _series(times_ns, raw: pd.Series, quality, rows, good_codes) -> RawTag:
+    present = raw.notna().to_numpy()
+    values, unparsable = _numeric(raw)
+    good = _good(quality, good_codes, len(raw))
+    return RawTag(times_ns[present], values[present], rows[present], good[present], unparsable[present])
+
+
+def read_export(path: str | Path, tagmap: TagMap) -> dict[str, RawTag]:
+    """Every tag of the map found in the export at ``path`` (absent tags are simply not returned)."""
+    path = Path(path)
+    if not path.exists():
+        raise LogError(f"log {path} does not exist")
+    if tagmap.layout == "folder":
+        return _read_folder(path, tagmap)
+    if path.is_dir():
+        raise LogError(f"log {path} is a folder but the tag map's layout is {tagmap.layout!r}: expected a file")
+    df = _read_table(path)
+    return _read_long(df, tagmap, path) if tagmap.layout == "long" else _read_wide(df, tagmap, path)
+
+
+def _need(df: pd.DataFrame, column: str, path: Path) -> None:
+    if column not in df.columns:
+        raise LogError(f"{path}: no column {column!r}: expected it (tag map); columns are {list(df.columns)[:12]}")
+
+
+def _read_wide(df: pd.DataFrame, tagmap: TagMap, path: Path) -> dict[str, RawTag]:
+    _need(df, tagmap.timestamp_column, path)
+    times = to_utc_ns(df[tagmap.timestamp_column], tagmap.timezone)
+    rows = np.arange(1, len(df) + 1)
+    out = {}
+    for tag in tagmap.tags:
+        if tag in df.columns:
+            q = df[tag + tagmap.quality_suffix] if tagmap.quality_suffix and tag + tagmap.quality_suffix in df else None
+            out[tag] = _series(times, df[tag], q, rows, tagmap.good_quality)
+    return out
+
+
+def _read_long(df: pd.DataFrame, tagmap: TagMap, path: Path) -> dict[str, RawTag]:
+    c = tagmap.long_columns
+    for col in (c.timestamp, c.tag, c.value) + ((c.quality,) if c.quality else ()):
+        _need(df, col, path)
+    times = to_utc_ns(df[c.timestamp], tagmap.timezone)
+    rows = np.arange(1, len(df) + 1)
+    tags = df[c.tag].astype(str).str.strip()
+    out = {}
+    for tag, idx in tags.groupby(tags, sort=False).indices.items():
+        if tag in tagmap.tags:
+            sub = df.iloc[idx]
+            out[tag] = _series(times[idx], sub[c.value].reset_index(drop=True),
+                               sub[c.quality].reset_index(drop=True) if c.quality else None, rows[idx],
+                               tagmap.good_quality)
+    return out
+
+
+def _read_folder(path: Path, tagmap: TagMap) -> dict[str, RawTag]:
+    if not path.is_dir():
+        raise LogError(f"log {path}: the tag map's layout is 'folder': expected a directory of one file per tag")
+    files = {p.stem: p for p in sorted(path.iterdir()) if p.suffix.lower() in _SUFFIXES}
+    out = {}
+    for tag in tagmap.tags:
+        if tag in files:
+            df = _read_table(files[tag])
+            _need(df, tagmap.timestamp_column, files[tag])
+            _need(df, tagmap.value_column, files[tag])
+            qcol = "quality" if "quality" in df.columns else None
+            out[tag] = _series(to_utc_ns(df[tagmap.timestamp_column], tagmap.timezone), df[tagmap.value_column],
+                               df[qcol] if qcol else None, np.arange(1, len(df) + 1), tagmap.good_quality)
+    return out

@@ -1,0 +1,233 @@
+"""A historian export made by the simulator, with the defects real exports have.
+
+No public plant log ships with the project, so :func:`generate` makes one: the plant with some
+parameters perturbed from the config (:data:`TRUE_PARAMETERS`, so calibration has a truth to
+recover), run by a noisy manual operator, logged under vendor tag names (KKS codes and Chinese
+descriptors, configs/tags/synthetic_dcs.yaml) at different sample rates with sensor noise, and
+then damaged the way exports are damaged:
+
+=======================  ==================================================================
+defect                   where (fraction of the log, or local time)
+=======================  ==================================================================
+unit change              steam flow logged in kg/s from 07:30 (declared in the tag map)
+historian outage         every tag silent for 5 min from 55 %
+analyser gap             O2 silent for 4 min from 30 %
+stuck sensor             boiler-exit thermocouple frozen for 20 min from 70 %
+clock set back           the samples at 40 % carry a time 40 s too early
+out of range             three furnace readings of 1999.9 degC (open thermocouple) at 20 %
+bad quality              CO flagged BAD for 10 min from 80 % (CEMS calibration)
+=======================  ==================================================================
+
+Commands are logged as the DCS shows them: the feeder in % of ram travel (100 % = 45 t/h),
+air flows in kNm3/h as the fan meters read them (``1 / (1 + air_leak_frac)`` of the air that
+enters). ``generate`` also writes ``truth.parquet`` (every channel and the hidden truth at 1 s)
+and ``truth.json`` (the true parameters), which a real log would not have.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+
+from agents.manual import ManualOperator
+from agents.runner import run_episode
+from sim.config import load_plant, load_scenario
+
+from .files import atomic_write
+from .params import PARAMETERS, overrides
+
+#: Parameters of the "real" plant behind the synthetic log (nominal in brackets): waste 2.5 points
+#: wetter than the scenario says, furnace walls taking 20 % more heat (0.12), a thermocouple in a
+#: thicker well (30 s), 6 % unmetered air (0).
+TRUE_PARAMETERS = {"moisture_bias_pct": 2.5, "wall_emissivity": 0.144, "thermocouple_tau_s": 60.0,
+                   "air_leak_frac": 0.06}
+#: The day's waste: the design scenario with a narrower grab spread (1 point instead of 4) so that
+#: a 2-h log pins the parameters down; longer logs cope with the full spread.
+SYNTHETIC_WASTE = {"waste": {"moisture_grab_std_pct": 1.0, "ash_grab_std_pct": 0.5, "mixing_noise_std_pct": 0.5,
+                             "moisture_wave_amplitude_pct": 0.0}}
+#: Local start of the log and the moment the DCS switched steam flow to kg/s.
+START_LOCAL = pd.Timestamp("2026-03-14 06:00:00")
+STEAM_UNIT_CHANGE_LOCAL = pd.Timestamp("2026-03-14 07:30:00")
+TIMEZONE = "Asia/Shanghai"
+#: Feeder: 100 % of ram travel speed = 45 t/h (the plant's feed bound).
+FEED_T_H_PER_PCT = 0.45
+
+
+@dataclass(frozen=True)
+class TagDef:
+    """How the synthetic DCS logs one channel: tag, period [s], noise std [channel unit],
+    and raw = channel value * to_raw."""
+
+    tag: str
+    period_s: float
+    noise: float = 0.0
+    to_raw: float = 1.0
+
+
+TAGS: dict[str, TagDef] = {
+    "steam_flow_t_h": TagDef("主蒸汽流量", 1, 0.4),
+    "drum_pressure_mpa": TagDef("10HAD10CP001", 1, 0.005),
+    "drum_level_mm": TagDef("10HAD10CL001", 1, 3.0),
+    "steam_temp_degc": TagDef("主蒸汽温度", 5, 1.0),
+    "furnace_temp_degc": TagDef("10HBK10CT001", 5, 3.0),
+    "o2_wet_vol_pct": TagDef("烟气含氧量", 2, 0.08),
+    "co_mg_nm3": TagDef("CEMS_CO", 10, 0.5),
+    "nox_mg_nm3": TagDef("CEMS_NOX", 10, 2.0),
+    "hcl_mg_nm3": TagDef("CEMS_HCL", 10, 0.3),
+    "flue_gas_flow_nm3_h": TagDef("10HNA20CF001", 5, 800.0),
+    "boiler_exit_temp_degc": TagDef("10HNA10CT001", 10, 0.8),
+    "hopper_level_m": TagDef("料斗料位", 30, 0.05),
+    "gross_power_mw": TagDef("10MKA01CE001", 1, 0.05, 1000.0),          # kW
+    "feed_rate_t_h": TagDef("10HHC10AF001_SPD", 1, 0.0, 1.0 / FEED_T_H_PER_PCT),  # % travel
+    "grate_speed_pct": TagDef("炉排速度", 5),
+    "primary_air_nm3_h": TagDef("一次风量", 1, 0.0, 1e-3),              # kNm3/h as metered
+    "secondary_air_nm3_h": TagDef("二次风量", 1, 0.0, 1e-3),
+    "feedwater_t_h": TagDef("给水流量", 1),
+    "urea_kg_h": TagDef("SNCR_UREA_FLOW", 10),
+    "lime_kg_h": TagDef("LIME_FEED", 10),
+}
+MODE_TAG = "ACC_AUTO"
+
+
+class NoisyOperator(ManualOperator):
+    """The manual operator plus the unplanned moves people make: every 8-20 min (seeded) the
+    load and the secondary air are nudged by a few percent (std 4 % and 6 %) and held."""
+
+    name = "noisy_manual"
+    LOAD_NUDGE_STD, AIR_NUDGE_STD, NUDGE_MIN_S, NUDGE_MAX_S = 0.04, 0.06, 480.0, 1200.0
+
+    def reset(self, seed: int | None = None) -> None:
+        super().reset(seed)
+        self.nudge_rng = np.random.default_rng(None if seed is None else seed + 1)
+        self.nudge_load = self.nudge_air = 0.0
+        self.nudge_wait_s = self.NUDGE_MIN_S
+
+    def commands(self, m: dict, steam_setpoint_t_h: float) -> dict[str, float]:
+        cmd = super().commands(m, steam_setpoint_t_h)
+        self.nudge_wait_s -= self.dt_s
+        if self.nudge_wait_s <= 0:
+            r = self.nudge_rng
+            self.nudge_load = self.LOAD_NUDGE_STD * r.standard_normal()
+            self.nudge_air = self.AIR_NUDGE_STD * r.standard_normal()
+            self.nudge_wait_s = r.uniform(self.NUDGE_MIN_S, self.NUDGE_MAX_S)
+        for k in ("feed_rate_t_h", "grate_speed_pct", "primary_air_nm3_h"):
+            cmd[k] *= 1.0 + self.nudge_load
+        cmd["secondary_air_nm3_h"] *= 1.0 + self.nudge_air
+        return {k: min(max(v, self.lower[i]), self.upper[i]) for i, (k, v) in enumerate(cmd.items())}
+
+
+def simulate_truth(hours: float, seed: int, true_parameters: dict | None = None) -> pd.DataFrame:
+    """The 'real' plant run at 1 s by the noisy operator; every channel and the hidden truth."""
+    true_parameters = dict(TRUE_PARAMETERS if true_parameters is None else true_parameters)
+    scenario = load_scenario("steady_design", SYNTHETIC_WASTE)
+    plant_over, scen_over, air_factor = overrides(true_parameters, scenario)
+    plant = load_plant("reference_750tpd", plant_over)
+    scenario = load_scenario(scenario.model_dump(mode="json"), scen_over)
+    env = gym.make("WtE/Incinerator-v0", plant=plant, scenario=scenario, control_interval_s=1.0,
+                   episode_hours=hours)
+    df = run_episode(env, NoisyOperator(env), seed=seed, progress=False)
+    df.attrs["air_factor"] = air_factor
+    return df
+
+
+def _samples(truth: pd.DataFrame, rng: np.random.Generator, air_factor: float) -> pd.DataFrame:
+    """Long table (time_s, tag, value, quality) before damage."""
+    t = truth["time_s"].to_numpy()
+    parts = []
+    for channel, d in TAGS.items():
+        keep = np.flatnonzero(np.mod(np.round(t), d.period_s) == 0)
+        v = truth[channel].to_numpy()[keep].copy()
+        if channel in ("primary_air_nm3_h", "secondary_air_nm3_h"):
+            v /= air_factor
+        v = (v + d.noise * rng.standard_normal(len(v))) * d.to_raw
+        parts.append(pd.DataFrame({"time_s": t[keep], "tag": d.tag, "value": v, "quality": "GOOD"}))
+    mode_t = t[np.mod(np.round(t), 60) == 0]
+    parts.append(pd.DataFrame({"time_s": mode_t, "tag": MODE_TAG, "value": 0.0, "quality": "GOOD"}))
+    return pd.concat(parts, ignore_index=True).sort_values(["time_s"], kind="stable", ignore_index=True)
+
+
+def _damage(s: pd.DataFrame, duration_s: float) -> pd.DataFrame:
+    """Apply the defects of the module docstring (long table, times in s from the start)."""
+    t, tag = s["time_s"].to_numpy(), s["tag"].to_numpy()
+    at = lambda frac: round(frac * duration_s)  # noqa: E731
+    steam = tag == TAGS["steam_flow_t_h"].tag
+    change_s = (STEAM_UNIT_CHANGE_LOCAL - START_LOCAL).total_seconds()
+    s.loc[steam & (t >= change_s), "value"] /= 3.6  # t/h -> kg/s
+    stuck = (tag == TAGS["boiler_exit_temp_degc"].tag) & (t >= at(0.7)) & (t < at(0.7) + 1200)
+    if stuck.any():
+        s.loc[stuck, "value"] = s.loc[stuck, "value"].iloc[0]
+    spikes = np.flatnonzero(tag == TAGS["furnace_temp_degc"].tag)
+    spikes = spikes[np.searchsorted(t[spikes], at(0.2)):][:3]
+    s.loc[spikes, "value"] = 1999.9
+    bad = (tag == TAGS["co_mg_nm3"].tag) & (t >= at(0.8)) & (t < at(0.8) + 600)
+    s.loc[bad, "quality"] = "BAD"
+    drop = ((t >= at(0.55)) & (t < at(0.55) + 300)) | (
+        (tag == TAGS["o2_wet_vol_pct"].tag) & (t >= at(0.3)) & (t < at(0.3) + 240))
+    s = s[~drop].reset_index(drop=True)
+    s["logged_s"] = s["time_s"] - np.where(s["time_s"] == at(0.4), 40.0, 0.0)  # clock set back for one scan
+    return s
+
+
+def _stamp(time_s: pd.Series) -> pd.Series:
+    return (START_LOCAL + pd.to_timedelta(time_s, unit="s")).dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write_export(samples: pd.DataFrame, out: Path, layout: str) -> Path:
+    """Write the damaged sample table as a wide CSV, a long CSV or a folder of per-tag CSVs.
+
+    Rows stay in scan order (``time_s``); the timestamp written is the logged one (``logged_s``).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    s = samples.assign(timestamp=_stamp(samples["logged_s"]))
+    if layout == "long":
+        path = out / "historian_long.csv"
+        atomic_write(path, lambda tmp: s[["timestamp", "tag", "value", "quality"]].to_csv(tmp, index=False))
+        return path
+    if layout == "folder":
+        path = out / "historian_tags"
+        path.mkdir(exist_ok=True)
+        for tag, part in s.groupby("tag", sort=False):
+            atomic_write(path / f"{tag}.csv",
+                         lambda tmp, p=part: p[["timestamp", "value", "quality"]].to_csv(tmp, index=False))
+        return path
+    # wide: one row per scan, CO with its quality column
+    scan = s.pivot(index="time_s", columns="tag", values="value")
+    order = [d.tag for d in TAGS.values()] + [MODE_TAG]
+    wide = scan[[c for c in order if c in scan]].copy()
+    co = TAGS["co_mg_nm3"].tag
+    wide.insert(wide.columns.get_loc(co) + 1, co + ".Q",
+                s[s["tag"] == co].set_index("time_s")["quality"].reindex(wide.index))
+    wide.insert(0, "时间", s.groupby("time_s")["timestamp"].first().reindex(wide.index))
+    wide = wide.reset_index(drop=True)
+    path = out / "historian_wide.csv"
+    atomic_write(path, lambda tmp: wide.to_csv(tmp, index=False, encoding="utf-8"))
+    return path
+
+
+def generate(out: str | Path, hours: float = 2.0, seed: int = 0, layout: str = "wide",
+             true_parameters: dict | None = None) -> Path:
+    """Simulate, log, damage and write a historian export into ``out``; returns its path.
+
+    Also writes ``truth.parquet`` and ``truth.json``. Same seed, same bytes.
+    """
+    if layout not in ("wide", "long", "folder"):
+        raise ValueError(f"layout={layout!r}: expected 'wide', 'long' or 'folder'")
+    true_parameters = dict(TRUE_PARAMETERS if true_parameters is None else true_parameters)
+    for name in true_parameters:
+        if name not in PARAMETERS:
+            raise ValueError(f"true parameter {name!r}: expected one of {list(PARAMETERS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    truth = simulate_truth(hours, seed, true_parameters)
+    rng = np.random.default_rng(seed + 7919)
+    samples = _damage(_samples(truth, rng, truth.attrs["air_factor"]), hours * 3600.0)
+    path = write_export(samples, out, layout)
+    atomic_write(out / "truth.parquet", lambda tmp: truth.to_parquet(tmp, index=False))
+    meta = {"true_parameters": true_parameters, "seed": seed, "hours": hours, "layout": layout,
+            "start_local": str(START_LOCAL), "timezone": TIMEZONE, "trip": truth.attrs.get("trip")}
+    atomic_write(out / "truth.json", lambda tmp: Path(tmp).write_text(json.dumps(meta, indent=2)))
+    return path
