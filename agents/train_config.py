@@ -1,0 +1,266 @@
+"""Validated training configs (``configs/agents/*.yaml``) for ``scripts/train.py``.
+
+A config is YAML with these sections (every key optional except ``algo.name``; an unknown key
+anywhere is an error naming it)::
+
+    algo:                       # the SB3 algorithm and its hyperparameters
+      name: ppo                 # ppo | sac | tqc | recurrent_ppo (tqc/recurrent_ppo: sb3-contrib)
+      policy: MlpPolicy         # default: MlpPolicy (MlpLstmPolicy for recurrent_ppo)
+      policy_kwargs: {net_arch: [64, 64], activation_fn: tanh}   # activation: tanh | relu | elu
+      learning_rate: 3.0e-4     # any other key: a constructor argument of the SB3 class,
+      n_steps: 1024             # checked against its signature (a typo is an error)
+    env:
+      id: WtE/Incinerator-v0    # or WtE/IncineratorSupervisory-v0
+      plant: reference_750tpd
+      scenarios: [steady_design]  # one is drawn per episode (uniformly), then one of its train seeds
+      episode_hours: 6          # training episode length
+      kwargs: {}                # further gymnasium.make keywords (reward_weights, observation_noise, ...)
+      residual:                 # optional, WtE/Incinerator-v0 only (agents/residual.py)
+        base: rule_based
+        actuators: [feed_rate_t_h, grate_speed_pct, primary_air_nm3_h, secondary_air_nm3_h]
+        scale: 0.1
+    vec_env: {kind: dummy, n_envs: 1}   # dummy (one process) | subproc (one process per env)
+    normalize: {observations: true, rewards: true, clip_obs: 10, clip_reward: 10}
+    eval: {every_steps: 20000, seeds: holdout, holdout: 4, episode_hours: null, max_episodes: null}
+    checkpoint_every_steps: 50000
+    total_timesteps: 200000
+    seed: 0
+    torch_threads: 1
+    progress_bar: true
+
+``eval.seeds``: ``holdout`` (default) reserves the last ``eval.holdout`` train seeds of every
+scenario for the periodic evaluation and best-model choice, so the scenario's *test* seeds stay
+unseen until ``scripts/evaluate.py``/the benchmark; ``test`` evaluates on the test seeds
+(then the best-model choice has seen them: a reported test score is optimistic).
+
+Overrides ``a.b=value`` (command line) are parsed as YAML values and merged before validation.
+YAML is read with PyYAML's safe loader, extended only to read ``3e-4`` as a float (YAML 1.2).
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.config import load_scenario
+from sim.units import ACTUATORS
+
+from .residual import DEFAULT_ACTUATORS
+from .sb3 import ACTIVATIONS, ALGORITHMS, algorithm_class
+
+#: SB3 constructor arguments the trainer sets itself (not allowed as hyperparameters).
+RESERVED = {"self", "policy", "env", "seed", "device", "tensorboard_log", "verbose", "_init_setup_model",
+            "policy_kwargs", "kwargs", "args"}
+
+
+class ConfigError(ValueError):
+    """A training config or override is invalid (the message names the field)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlgoConfig(BaseModel):
+    """Algorithm, policy and hyperparameters (extra keys = SB3 constructor arguments, checked)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    policy: str | None = None
+    policy_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.name not in ALGORITHMS:
+            raise ValueError(f"name={self.name!r}: expected one of {sorted(ALGORITHMS)}")
+        cls = algorithm_class(self.name)
+        if self.policy is not None and self.policy not in cls.policy_aliases:
+            raise ValueError(f"policy={self.policy!r}: expected one of {sorted(cls.policy_aliases)}")
+        allowed = set(inspect.signature(cls.__init__).parameters) - RESERVED
+        for key in self.model_extra:
+            if key not in allowed:
+                raise ValueError(f"{key!r} is not a hyperparameter of {cls.__name__}: expected some of {sorted(allowed)}")
+        act = self.policy_kwargs.get("activation_fn")
+        if act is not None and act not in ACTIVATIONS:
+            raise ValueError(f"policy_kwargs.activation_fn={act!r}: expected one of {sorted(ACTIVATIONS)}")
+        return self
+
+    @property
+    def policy_name(self) -> str:
+        return self.policy or ALGORITHMS[self.name][2]
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        return dict(self.model_extra)
+
+
+class ResidualConfig(_Strict):
+    """The residual layer (:mod:`agents.residual`)."""
+
+    base: str = "rule_based"
+    actuators: tuple[str, ...] = DEFAULT_ACTUATORS
+    scale: float = Field(0.1, gt=0.0, le=1.0, description="largest correction, share of the half range [-]")
+
+    @field_validator("actuators")
+    @classmethod
+    def _known(cls, v):
+        bad = [a for a in v if a not in ACTUATORS]
+        if bad or not v or len(set(v)) != len(v):
+            raise ValueError(f"expected distinct names from {list(ACTUATORS)}, got {list(v)}")
+        return v
+
+
+class EnvConfig(_Strict):
+    id: str = "WtE/Incinerator-v0"
+    plant: str = "reference_750tpd"
+    scenarios: tuple[str, ...] = Field(("steady_design",), min_length=1)
+    episode_hours: float = Field(6.0, gt=0.0, le=24 * 60, description="training episode length [h]")
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    residual: ResidualConfig | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _registered(cls, v):
+        import gymnasium
+
+        import sim  # noqa: F401  (registers the environments)
+
+        known = sorted(k for k in gymnasium.registry if k.startswith("WtE/"))
+        if v not in known:
+            raise ValueError(f"{v!r} is not a registered environment: expected one of {known}")
+        return v
+
+    @field_validator("scenarios")
+    @classmethod
+    def _scenarios(cls, v):
+        for name in v:
+            load_scenario(name)  # raises naming the unknown scenario
+        return v
+
+    @model_validator(mode="after")
+    def _residual_env(self):
+        if self.residual is not None and self.id != "WtE/Incinerator-v0":
+            raise ValueError(f"residual: needs id 'WtE/Incinerator-v0' (the base controller drives all actuators), got {self.id!r}")
+        reserved = {"plant", "scenario", "episode_hours"} & set(self.kwargs)
+        if reserved:
+            raise ValueError(f"kwargs: {sorted(reserved)} are set by env.plant/env.scenarios/env.episode_hours")
+        return self
+
+
+class VecEnvConfig(_Strict):
+    kind: Literal["dummy", "subproc"] = "dummy"
+    n_envs: int = Field(1, ge=1, le=64)
+
+
+class NormalizeConfig(_Strict):
+    observations: bool = True
+    rewards: bool = True
+    clip_obs: float = Field(10.0, gt=0.0)
+    clip_reward: float = Field(10.0, gt=0.0)
+
+
+class EvalConfig(_Strict):
+    every_steps: int = Field(20_000, ge=1, description="env steps between evaluations")
+    seeds: Literal["holdout", "test"] = "holdout"
+    holdout: int = Field(4, ge=1, description="train seeds per scenario reserved for evaluation")
+    episode_hours: float | None = Field(None, gt=0.0, description="default: env.episode_hours")
+    max_episodes: int | None = Field(None, ge=1, description="evaluate at most this many (scenario, seed) pairs")
+
+
+class TrainConfig(_Strict):
+    algo: AlgoConfig
+    env: EnvConfig = EnvConfig()
+    vec_env: VecEnvConfig = VecEnvConfig()
+    normalize: NormalizeConfig = NormalizeConfig()
+    eval: EvalConfig = EvalConfig()
+    checkpoint_every_steps: int = Field(50_000, ge=1)
+    total_timesteps: int = Field(200_000, ge=1)
+    seed: int = Field(0, ge=0)
+    torch_threads: int = Field(1, ge=1, le=64)
+    progress_bar: bool = True
+
+    def seeds(self) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """Scenario -> (training seeds, evaluation seeds) (see the module docstring)."""
+        out = {}
+        for name in self.env.scenarios:
+            sc = load_scenario(name)
+            train = tuple(sc.train_seeds)
+            if self.eval.seeds == "test":
+                out[name] = (train, tuple(sc.test_seeds))
+            else:
+                if len(train) <= self.eval.holdout:
+                    raise ConfigError(f"eval.holdout={self.eval.holdout}: scenario {name!r} has only {len(train)} "
+                                      "train seeds; expected fewer held out than that")
+                out[name] = (train[:-self.eval.holdout], train[-self.eval.holdout:])
+        return out
+
+
+# ------------------------------------------------------------------ loading ---
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader reading ``1e-4`` as a float, as YAML 1.2 does."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+                    |\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""", re.X),
+    list("-+0123456789."))
+
+
+def parse_yaml(text: str):
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def apply_override(data: dict, item: str) -> dict:
+    """Merge one ``a.b.c=value`` override (value parsed as YAML) into ``data`` (a new dict)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"override {item!r}: expected KEY.PATH=VALUE, e.g. algo.learning_rate=1e-4")
+    out = dict(data)
+    node = out
+    parts = key.split(".")
+    for part in parts[:-1]:
+        child = node.get(part)
+        node[part] = dict(child) if isinstance(child, dict) else {}
+        node = node[part]
+    node[parts[-1]] = parse_yaml(raw)
+    return out
+
+
+def validate(data: dict, source: str = "<dict>") -> TrainConfig:
+    """A :class:`TrainConfig` from plain data; ConfigError listing each bad field otherwise."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"invalid training config {source}: expected a mapping at the top level")
+    try:
+        return TrainConfig.model_validate(data)
+    except ValidationError as err:
+        lines = [f"invalid training config {source}:"]
+        for e in err.errors():
+            field = ".".join(str(p) for p in e["loc"]) or "(top level)"
+            if e["type"] == "extra_forbidden":
+                lines.append(f"  {field}: unknown key (value {e.get('input')!r})")
+            elif e["type"] == "missing":
+                lines.append(f"  {field}: missing")
+            else:
+                lines.append(f"  {field}: {e['msg']} (got {e.get('input')!r})")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    """Read, override and validate a training config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"training config {path} does not exist")
+    data = parse_yaml(path.read_text(encoding="utf-8"))
+    for item in overrides:
+        data = apply_override(data if isinstance(data, dict) else {}, item)
+    return validate(data, str(path))
+
+
+def dump(cfg: TrainConfig) -> str:
+    """The complete config (defaults filled in) as YAML, readable by :func:`load_config`."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

@@ -1,0 +1,423 @@
+"""Train an SB3 policy from a :class:`agents.train_config.TrainConfig` into a run folder.
+
+:func:`train` is what ``scripts/train.py`` calls. A run folder holds::
+
+    config.yaml            the exact config used (defaults filled in; reload it to repeat the run)
+    versions.json          Python, platform, package versions and the git commit of the code
+    model.zip/.json        the final policy (SB3 model + policy card with the normalisation stats)
+    best_model.zip/.json   the policy with the best mean evaluation reward so far
+    checkpoints/step_N.zip/.json (+ step_N.replay.npz for SAC/TQC)   every checkpoint_every_steps
+    evaluations.csv        per evaluation: timesteps, mean/std episode reward, steam-flow std
+                           of the policy and of rule_based on the same episodes, trips
+    logs/                  SB3 logger output: progress.csv and TensorBoard event files
+                           (``tensorboard --logdir runs/``) when tensorboard is installed
+    training_curve.png     episode reward (training) and evaluation figures against timesteps
+    throughput.json        env steps per second of training and the env's share of that time
+
+Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` that draws, at every
+reset, one of ``env.scenarios`` and then one of its training seeds (its own generator, seeded
+``seed + index`` by SB3), wrapped by :class:`agents.residual.ResidualWrapper` when
+``env.residual`` is set. ``DummyVecEnv`` steps them in this process, ``SubprocVecEnv`` in one
+process each. ``VecNormalize`` normalises observations and rewards.
+
+Determinism: with ``vec_env.kind: dummy`` (or subproc) on CPU, the same config and seed give the
+same model parameters bit for bit (tests/test_train.py checks it); ``torch_threads`` is fixed by
+the config because a different thread count may change the order of float sums. A resumed run
+continues the step counter, the optimiser state and (off-policy) the replay buffer, but not the
+environments' episodes in progress nor VecNormalize's running return, so a run resumed at step N
+is not bit-identical to an uninterrupted one.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import re
+import subprocess
+import sys
+import time
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+from .residual import ResidualWrapper
+from .sb3 import (ObsNormaliser, Policy, algorithm_class, atomic_write_text, load_model, policy_kwargs_from_json,
+                  read_card, restore_normalisation, save_policy)
+from .train_config import ConfigError, EnvConfig, TrainConfig, dump
+
+#: Packages whose versions are written into the run folder.
+PACKAGES = ("wte-sim", "numpy", "scipy", "simpy", "gymnasium", "numba", "torch", "stable-baselines3",
+            "sb3-contrib", "pydantic", "pandas", "tensorboard")
+_CHECKPOINT = re.compile(r"^step_(\d+)\.zip$")
+_BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+# ------------------------------------------------------------------ environments ---
+class ScenarioMix(gym.Env):
+    """Several scenarios of one env id behind one env: each reset draws a scenario (uniformly)
+    and one of its ``seeds`` from this env's generator (seeded by ``reset(seed=...)``), and
+    resets that scenario's env with it. ``info`` gains ``scenario`` and ``plant_seed``."""
+
+    def __init__(self, envs: dict[str, gym.Env], seeds: dict[str, tuple[int, ...]]):
+        self.envs, self.seeds = envs, seeds
+        self._names = list(envs)
+        self._active = envs[self._names[0]]
+        self.observation_space, self.action_space = self._active.observation_space, self._active.action_space
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        name = self._names[int(self.np_random.integers(len(self._names)))]
+        plant_seed = int(self.np_random.choice(self.seeds[name]))
+        self._active = self.envs[name]
+        obs, info = self._active.reset(seed=plant_seed, options=options)
+        return obs, {**info, "scenario": name, "plant_seed": plant_seed}
+
+    def step(self, action):
+        return self._active.step(action)
+
+
+def make_env(env_cfg: EnvConfig, scenario: str, episode_hours: float | None = None) -> gym.Env:
+    """One env of ``env_cfg`` for ``scenario`` (with the residual wrapper when configured)."""
+    import sim  # noqa: F401  (registers the environments; needed in SubprocVecEnv workers)
+
+    env = gym.make(env_cfg.id, plant=env_cfg.plant, scenario=scenario,
+                   episode_hours=episode_hours or env_cfg.episode_hours, **env_cfg.kwargs)
+    if env_cfg.residual is not None:
+        env = ResidualWrapper(env, **env_cfg.residual.model_dump())
+    return env
+
+
+def _make_mix(env_cfg: EnvConfig, seeds: dict[str, tuple[int, ...]]) -> gym.Env:
+    return ScenarioMix({name: make_env(env_cfg, name) for name in seeds}, seeds)
+
+
+def env_setup(env_cfg: EnvConfig) -> dict:
+    """The env description stored in policy cards (what :class:`agents.sb3.SB3Controller` needs)."""
+    return env_cfg.model_dump(mode="json")
+
+
+def algo_setup(cfg: TrainConfig) -> dict:
+    """The algorithm description stored in policy cards (policy name resolved)."""
+    return {**cfg.algo.model_dump(mode="json"), "policy": cfg.algo.policy_name}
+
+
+def _timed_vec_env_class():
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    class TimedVecEnv(VecEnvWrapper):
+        """Counts the wall time spent stepping and resetting the wrapped envs."""
+
+        def __init__(self, venv):
+            super().__init__(venv)
+            self.env_time_s = 0.0
+
+        def reset(self):
+            t0 = time.perf_counter()
+            obs = self.venv.reset()
+            self.env_time_s += time.perf_counter() - t0
+            return obs
+
+        def step_wait(self):
+            t0 = time.perf_counter()
+            out = self.venv.step_wait()
+            self.env_time_s += time.perf_counter() - t0
+            return out
+
+    return TimedVecEnv
+
+
+def make_vec_env(cfg: TrainConfig):
+    """The training VecEnv: ``VecNormalize(TimedVecEnv(Dummy|SubprocVecEnv(ScenarioMix ...)))``."""
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
+
+    train_seeds = {name: pair[0] for name, pair in cfg.seeds().items()}
+    fns = [partial(_make_mix, cfg.env, train_seeds) for _ in range(cfg.vec_env.n_envs)]
+    venv = SubprocVecEnv(fns) if cfg.vec_env.kind == "subproc" else DummyVecEnv(fns)
+    n = cfg.normalize
+    gamma = cfg.algo.hyperparameters.get("gamma", 0.99)
+    return VecNormalize(_timed_vec_env_class()(venv), norm_obs=n.observations, norm_reward=n.rewards,
+                        clip_obs=n.clip_obs, clip_reward=n.clip_reward, gamma=gamma)
+
+
+# ------------------------------------------------------------------ evaluation ---
+def run_policy_episode(env: gym.Env, act, seed: int) -> dict:
+    """One episode with ``act(obs, info) -> action``: total reward, steam-flow std [t/h], trip."""
+    obs, info = env.reset(seed=seed)
+    total, steam = 0.0, []
+    while True:
+        obs, reward, terminated, truncated, info = env.step(act(obs, info))
+        total += float(reward)
+        steam.append(info["measurements"]["steam_flow_t_h"])
+        if terminated or truncated:
+            return {"reward": total, "steam_std_t_h": float(np.std(steam)), "trip": info["violations"]["trip"]}
+
+
+def _rule_based_reference(cfg: TrainConfig, episodes: list[tuple[str, int]], hours: float) -> float:
+    """Mean steam-flow std of ``rule_based`` on ``episodes`` on plain ``WtE/Incinerator-v0``."""
+    from . import make_controller
+
+    kwargs = cfg.env.kwargs if cfg.env.id == "WtE/Incinerator-v0" else {}  # other ids: other keywords
+    stds = []
+    for scenario, seed in episodes:
+        env = gym.make("WtE/Incinerator-v0", plant=cfg.env.plant, scenario=scenario, episode_hours=hours, **kwargs)
+        acc = make_controller("rule_based", env)
+        acc.reset(seed)
+        stds.append(run_policy_episode(env, acc.act, seed)["steam_std_t_h"])
+    return float(np.mean(stds))
+
+
+def _callback_class():
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class EvalAndCheckpoint(BaseCallback):
+        """Periodic evaluation on fixed (scenario, seed) episodes, best-model and checkpoint saving."""
+
+        def __init__(self, cfg: TrainConfig, out: Path):
+            super().__init__()
+            self.cfg, self.out = cfg, out
+            self.setup = (algo_setup(cfg), env_setup(cfg.env))
+            pairs = [(name, s) for name, (_, ev) in cfg.seeds().items() for s in ev]
+            self.episodes = pairs[:cfg.eval.max_episodes] if cfg.eval.max_episodes else pairs
+            self.hours = cfg.eval.episode_hours or cfg.env.episode_hours
+            self.envs = {}
+            self.best = -np.inf
+            self.reference = None
+            self.eval_time_s = 0.0
+            self.next_eval = self.next_checkpoint = 0
+
+        def _on_training_start(self) -> None:
+            n = self.model.num_timesteps
+            self.next_eval = (n // self.cfg.eval.every_steps + 1) * self.cfg.eval.every_steps
+            self.next_checkpoint = (n // self.cfg.checkpoint_every_steps + 1) * self.cfg.checkpoint_every_steps
+            rows = _read_evaluations(self.out / "evaluations.csv")
+            if rows:
+                self.best = max(float(r["mean_reward"]) for r in rows)
+
+        def _on_step(self) -> bool:
+            n = self.model.num_timesteps
+            if n >= self.next_eval:
+                self.next_eval += self.cfg.eval.every_steps
+                self.evaluate()
+            if n >= self.next_checkpoint:
+                self.next_checkpoint += self.cfg.checkpoint_every_steps
+                self.checkpoint()
+            return True
+
+        def evaluate(self) -> None:
+            t0 = time.perf_counter()
+            if self.reference is None:
+                self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
+            policy = Policy(self.model, ObsNormaliser.from_vecnormalize(self.model.get_env()))
+            results = []
+            for scenario, seed in self.episodes:
+                if scenario not in self.envs:
+                    self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
+                policy.reset()
+                results.append(run_policy_episode(self.envs[scenario], lambda o, _i: policy.act(o), seed))
+            rewards = [r["reward"] for r in results]
+            row = {"timesteps": self.model.num_timesteps, "mean_reward": float(np.mean(rewards)),
+                   "std_reward": float(np.std(rewards)),
+                   "steam_std_t_h": float(np.mean([r["steam_std_t_h"] for r in results])),
+                   "rule_based_steam_std_t_h": self.reference,
+                   "trips": sum(r["trip"] is not None for r in results)}
+            _append_evaluation(self.out / "evaluations.csv", row)
+            for key in ("mean_reward", "steam_std_t_h", "trips"):
+                self.logger.record(f"eval/{key}", row[key])
+            self.logger.record("eval/steam_std_vs_rule_based", row["steam_std_t_h"] / self.reference)
+            if row["mean_reward"] > self.best:
+                self.best = row["mean_reward"]
+                save_policy(self.model, self.model.get_env(), self.out / "best_model.zip", *self.setup)
+            plot_training_curve(self.out)
+            self.eval_time_s += time.perf_counter() - t0
+
+        def checkpoint(self) -> None:
+            t0 = time.perf_counter()
+            path = self.out / "checkpoints" / f"step_{self.model.num_timesteps}.zip"
+            path.parent.mkdir(exist_ok=True)
+            save_policy(self.model, self.model.get_env(), path, *self.setup)
+            if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
+                save_replay_buffer(self.model.replay_buffer, path.with_suffix(".replay.npz"))
+            self.eval_time_s += time.perf_counter() - t0
+
+    return EvalAndCheckpoint
+
+
+def _append_evaluation(path: Path, row: dict) -> None:
+    rows = _read_evaluations(path) + [row]
+    lines = [",".join(row)] + [",".join(str(r[k]) for k in row) for r in rows]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def _read_evaluations(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def plot_training_curve(out: Path) -> None:
+    """``out/training_curve.png``: training episode reward and evaluation figures vs timesteps."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    progress = _read_evaluations(out / "logs" / "progress.csv")
+    evals = _read_evaluations(out / "evaluations.csv")
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    train = [(float(r["time/total_timesteps"]), float(r["rollout/ep_rew_mean"])) for r in progress
+             if r.get("rollout/ep_rew_mean") not in (None, "")]
+    if train:
+        ax1.plot(*zip(*train), lw=0.8, label="training episodes (mean reward)")
+    if evals:
+        steps = [float(r["timesteps"]) for r in evals]
+        ax1.plot(steps, [float(r["mean_reward"]) for r in evals], "o-", label="evaluation (mean reward)")
+        ax2.plot(steps, [float(r["steam_std_t_h"]) for r in evals], "o-", label="policy")
+        ax2.axhline(float(evals[0]["rule_based_steam_std_t_h"]), color="r", ls="--", label="rule_based")
+    ax1.set_ylabel("episode reward")
+    ax2.set_ylabel("steam-flow std [t/h]\n(evaluation episodes)")
+    ax2.set_xlabel("environment steps")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        if ax.has_data():
+            ax.legend(fontsize=8)
+    fig.suptitle(out.name)
+    fig.tight_layout()
+    tmp = out / ".training_curve.tmp.png"
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    tmp.replace(out / "training_curve.png")
+
+
+# ------------------------------------------------------------------ replay buffers ---
+def save_replay_buffer(buffer, path: Path) -> None:
+    """The filled part of an SB3 replay buffer as plain arrays (``.npz``, no pickle)."""
+    n = buffer.buffer_size if buffer.full else buffer.pos
+    arrays = {k: getattr(buffer, k)[:n] for k in _BUFFER_ARRAYS if getattr(buffer, k, None) is not None}
+    tmp = path.with_name(f".{path.name}.tmp.npz")
+    np.savez(tmp, pos=buffer.pos, full=buffer.full, **arrays)
+    tmp.replace(path)
+
+
+def load_replay_buffer(buffer, path: Path) -> None:
+    with np.load(path, allow_pickle=False) as z:
+        for k in _BUFFER_ARRAYS:
+            if k in z.files:
+                target = getattr(buffer, k)
+                if z[k].shape[1:] != target.shape[1:] or len(z[k]) > len(target):
+                    raise ValueError(f"{path}: {k} of shape {z[k].shape} does not fit the buffer {target.shape}")
+                target[:len(z[k])] = z[k]
+        buffer.pos, buffer.full = int(z["pos"]), bool(z["full"])
+
+
+# ------------------------------------------------------------------ run folder ---
+def versions() -> dict:
+    """Python, platform, package versions and the git commit of this checkout (if any)."""
+    pkgs = {}
+    for name in PACKAGES:
+        try:
+            pkgs[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pkgs[name] = None
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                timeout=10).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = None, None
+    return {"python": sys.version.split()[0], "platform": platform.platform(), "packages": pkgs,
+            "git_commit": commit, "git_dirty": dirty}
+
+
+def latest_checkpoint(run: Path) -> Path:
+    """The checkpoint with the most steps in ``run/checkpoints`` (FileNotFoundError if none)."""
+    found = [(int(m.group(1)), p) for p in (run / "checkpoints").glob("step_*.zip") if (m := _CHECKPOINT.match(p.name))]
+    if not found:
+        raise FileNotFoundError(f"no checkpoint (checkpoints/step_N.zip) in {run}")
+    return max(found)[1]
+
+
+#: Config parts a resumed run may change; the rest must equal the saved config.
+RESUMABLE_CHANGES = ("total_timesteps", "progress_bar", "eval", "checkpoint_every_steps")
+
+
+def _check_resumable(cfg: TrainConfig, out: Path) -> None:
+    from .train_config import load_config
+
+    saved = load_config(out / "config.yaml").model_dump(mode="json")
+    new = cfg.model_dump(mode="json")
+    changed = sorted(k for k in new if k not in RESUMABLE_CHANGES and new[k] != saved[k])
+    if changed:
+        raise ConfigError(f"resume {out}: {changed} differ from the run's config.yaml; a resumed run may only "
+                          f"change {list(RESUMABLE_CHANGES)}")
+
+
+def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
+    """Train ``cfg`` into the run folder ``out`` (see the module docstring); returns ``out``.
+
+    ``resume=True`` continues from the latest checkpoint in ``out`` up to ``cfg.total_timesteps``.
+    A new run refuses a folder that already holds a ``config.yaml`` (FileExistsError).
+    """
+    import torch
+    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.utils import set_random_seed
+
+    out = Path(out)
+    if not resume and (out / "config.yaml").exists():
+        raise FileExistsError(f"{out} already holds a run; use another --out or --resume {out}")
+    if resume:
+        _check_resumable(cfg, out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.torch_threads)
+    algo, policy = cfg.algo.name, cfg.algo.policy_name
+    venv = make_vec_env(cfg)
+    if resume:
+        ckpt = latest_checkpoint(out)
+        card = read_card(ckpt)
+        model = load_model(ckpt, card, env=venv)
+        restore_normalisation(venv, card["normalisation"])
+        replay = ckpt.with_suffix(".replay.npz")
+        if getattr(model, "replay_buffer", None) is not None and replay.is_file():
+            load_replay_buffer(model.replay_buffer, replay)
+        set_random_seed(cfg.seed + model.num_timesteps)
+        if model.num_timesteps >= cfg.total_timesteps:
+            raise ConfigError(f"total_timesteps={cfg.total_timesteps}: the run is already at "
+                              f"{model.num_timesteps} steps; give a larger total_timesteps=... to continue")
+    else:
+        set_random_seed(cfg.seed)
+        model = algorithm_class(algo)(policy, venv, seed=cfg.seed, device="cpu", verbose=0,
+                                      policy_kwargs=policy_kwargs_from_json(cfg.algo.policy_kwargs), **cfg.algo.hyperparameters)
+    atomic_write_text(out / "config.yaml", dump(cfg))
+    atomic_write_text(out / "versions.json", json.dumps(versions(), indent=1))
+    formats = ["csv"]
+    try:
+        import tensorboard  # noqa: F401
+
+        formats.append("tensorboard")
+    except ImportError:
+        pass
+    model.set_logger(configure(str(out / "logs"), formats))
+    callback = _callback_class()(cfg, out)
+    steps0 = model.num_timesteps
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=cfg.total_timesteps - steps0, reset_num_timesteps=not resume,
+                callback=callback, progress_bar=cfg.progress_bar)
+    wall_s = time.perf_counter() - t0
+    callback.checkpoint()
+    save_policy(model, venv, out / "model.zip", *callback.setup)
+    train_s = wall_s - callback.eval_time_s
+    env_s = venv.venv.env_time_s
+    steps = model.num_timesteps - steps0
+    report = {"env_steps": steps, "training_wall_s": train_s, "env_steps_per_s": steps / train_s,
+              "env_step_wall_s": env_s, "env_share_of_training": env_s / train_s,
+              "evaluation_and_checkpoint_wall_s": callback.eval_time_s,
+              "vec_env": cfg.vec_env.model_dump(), "torch_threads": cfg.torch_threads, "algo": algo}
+    atomic_write_text(out / "throughput.json", json.dumps(report, indent=1))
+    plot_training_curve(out)
+    venv.close()
+    return out
