@@ -36,7 +36,7 @@ import math
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import gymnasium as gym
@@ -107,7 +107,10 @@ def run_matrix(cases: list[tuple], workers: int, progress: bool, planned_h: dict
             records[case] = run_case(case)[1]
             bar.update(planned_h[case])
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        # 'fork' where the platform has it: the workers inherit the design point and property
+        # tables the parent built while checking the controllers (several seconds per process).
+        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for future in as_completed([pool.submit(run_case, c) for c in cases]):
                 case, record = future.result()
                 records[case] = record
