@@ -83,8 +83,8 @@ def plot_trajectories(runs: Mapping[str, pd.DataFrame], path: str | Path, title:
     if "steam_flow_setpoint_t_h" in first:
         axes[0].plot(first["time_s"] / 3600.0, first["steam_flow_setpoint_t_h"], "k--", lw=0.8, label="setpoint")
     for ax, (_, axis_label, lines) in zip(axes, TRAJECTORY_PANELS):
-        for name, value in lines:
-            ax.axhline(value, color="r", ls="--", lw=0.8, label=name)
+        for (name, value), color in zip(lines, ("r", "m")):
+            ax.axhline(value, color=color, ls="--", lw=0.8, label=name)
         ax.set_ylabel(axis_label)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=7)
