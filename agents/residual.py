@@ -53,6 +53,7 @@ class ResidualLayer:
         if not 0.0 < scale <= 1.0:
             raise ValueError(f"residual scale={scale!r}: expected a share of the half range in (0, 1]")
         self.base = make_controller(base, env)
+        self.extra_observations = len(ACTUATORS)
         self.index = np.array([ACTUATORS.index(a) for a in actuators])
         self.scale = float(scale)
         self._base_action = np.zeros(len(ACTUATORS), dtype=np.float32)

@@ -254,12 +254,47 @@ def load_policy(zip_path: str | Path) -> tuple[Policy, dict]:
     return Policy(model, _normaliser(card["normalisation"])), card
 
 
+SUPERVISORY_ID, DIRECT_ID = "WtE/IncineratorSupervisory-v0", "WtE/Incinerator-v0"
+
+
+class SupervisoryLayer:
+    """What ``WtE/IncineratorSupervisory-v0`` wraps around the plant, for a supervisory policy
+    that drives a plain ``WtE/Incinerator-v0``: the policy's observation is the env's followed by
+    its last (clipped) supervisory action, and its action sets the setpoints of the ACC base layer
+    (:class:`sim.envs.base_layer.BaseLayer`), whose commands go to the plant. Same arithmetic as
+    the supervisory env, so the trajectory is the one the policy gets there."""
+
+    def __init__(self, env):
+        from sim.envs.base_layer import SETPOINTS, BaseLayer
+
+        base = env.unwrapped
+        self.base = BaseLayer(base.plant, base.control_interval_s)  # reads only design values and bounds
+        self.extra_observations = len(SETPOINTS)
+        self._last = np.zeros(len(SETPOINTS))
+        self._m, self._steam_setpoint_t_h = None, None
+
+    def reset(self, seed: int | None = None) -> None:
+        self.base.reset()
+        self._last[:] = 0.0
+
+    def observe(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        self._m, self._steam_setpoint_t_h = info["measurements"], info["truth"]["steam_flow_setpoint_t_h"]
+        return np.concatenate([np.asarray(obs, dtype=np.float32), self._last.astype(np.float32)])
+
+    def action(self, policy_action: np.ndarray) -> np.ndarray:
+        np.clip(np.asarray(policy_action, dtype=float), -1.0, 1.0, out=self._last)
+        setpoints = self._last * self.base.setpoint_half_range + self.base.default_setpoints
+        return self.base.action(self._m, self._steam_setpoint_t_h, setpoints.tolist())
+
+
 class SB3Controller:
     """A saved SB3 policy behind the controller protocol (``sb3:PATH.zip``).
 
-    Works on the env id it was trained on, and a residual policy (trained on
-    ``WtE/Incinerator-v0`` through :class:`agents.residual.ResidualWrapper`) on plain
-    ``WtE/Incinerator-v0``. Raises ValueError when ``env`` does not match the policy.
+    Runs on the env id it was trained on; a supervisory policy (trained on
+    ``WtE/IncineratorSupervisory-v0``) and a residual policy (trained through
+    :class:`agents.residual.ResidualWrapper`) also on plain ``WtE/Incinerator-v0``, by running
+    the same base layer themselves (:class:`SupervisoryLayer`, :class:`agents.residual.ResidualLayer`).
+    Raises ValueError when ``env`` does not fit the policy.
     """
 
     def __init__(self, env, path: str | Path, name: str | None = None):
@@ -268,15 +303,21 @@ class SB3Controller:
         self.policy, self.card = load_policy(path)
         self.name = name or f"sb3:{path}"
         setup = self.card["env"]
-        env_id = env.unwrapped.spec.id if env.unwrapped.spec is not None else None
-        if env_id != setup["id"]:
-            raise ValueError(f"policy {path} was trained on {setup['id']!r}; this env is {env_id!r}")
-        residual = setup.get("residual")
-        self.layer = ResidualLayer(env, **residual) if residual else None
-        obs_space = self.layer.spaces(env.observation_space)[0] if self.layer else env.observation_space
-        expected = (len(self.card["observation_space"]["low"]),)
-        if obs_space.shape != expected:
-            raise ValueError(f"policy {path} expects observations of shape {expected}; this env gives {obs_space.shape}")
+        trained = setup["id"]
+        here = env.unwrapped.spec.id if env.unwrapped.spec is not None else None
+        if setup.get("residual") and here == DIRECT_ID:
+            self.layer = ResidualLayer(env, **setup["residual"])
+        elif trained == SUPERVISORY_ID and here == DIRECT_ID:
+            self.layer = SupervisoryLayer(env)
+        elif trained == here and not setup.get("residual"):
+            self.layer = None
+        else:
+            raise ValueError(f"policy {path} was trained on {trained!r}"
+                             f"{' with a residual layer' if setup.get('residual') else ''}; it cannot drive {here!r}")
+        n_obs = env.observation_space.shape[0] + (self.layer.extra_observations if self.layer else 0)
+        expected = len(self.card["observation_space"]["low"])
+        if n_obs != expected:
+            raise ValueError(f"policy {path} expects {expected} observation elements; this env gives {n_obs}")
 
     def reset(self, seed: int | None = None) -> None:
         self.policy.reset()
@@ -287,4 +328,3 @@ class SB3Controller:
         if self.layer is None:
             return self.policy.act(observation)
         return self.layer.action(self.policy.act(self.layer.observe(observation, info)))
-
