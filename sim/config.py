@@ -87,6 +87,7 @@ class Grate(_Strict):
     volatile_bed_burn_frac: float = F(0, 1, "share of released volatiles that may burn inside the bed (O2 permitting) [-]")
     feeder_push_share: float = F(0, 2, "push of the feeder ram on the first cells: extra transport rate per unit of relative feed change [-]")
     feeder_push_cells: int = F(0, 40, "number of first cells the feeder ram pushes (feeder table and drying grate)")
+    burnout_cells: int = F(0, 40, "last cells (burnout grate under the rear arch), radiated by the furnace gas rather than the flame")
 
     @model_validator(mode="after")
     def _split(self):
@@ -103,7 +104,7 @@ class Furnace(_Strict):
     wall_area_m2: float = F(50, 3000, "membrane-wall area of the furnace and 2-s zone [m2]")
     wall_effective_emissivity: float = F(0.02, 1.0, "gas->wall effective emissivity incl. refractory lining [-]")
     thermocouple_tau_s: float = F(1, 300, "thermocouple first-order lag [s]")
-    refractory_tau_s: float = F(10, 7200, "lag of the lining/arch surface temperature behind the gas [s]")
+    refractory_tau_s: float = F(10, 7200, "lag of the lining/arch surface temperature behind the flame over the bed [s]")
     o2_analyser_tau_s: float = F(1, 120, "O2 analyser (zirconia, wet) first-order lag [s]")
     co_base_mg_nm3: float = F(0.1, 500, "CO at the reference O2/temperature/mixing [mg/Nm3, 11 % O2 dry]")
     co_ref_o2_dry_pct: float = F(2, 15, "O2 of the CO reference point [vol % dry]")

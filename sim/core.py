@@ -10,10 +10,11 @@ Each fixed step ``dt_s`` (plant config ``integration.dt_s``):
 1. actuators move towards their commands at their rate limits;
 2. the feeder takes waste from the bottom of the hopper (none while bridged or empty);
 3. the grate bed advances (drying, devolatilisation, char burnout, transport) under the
-   radiation of the furnace lining, whose temperature follows the gas with the lining's
-   thermal lag (the lining's heat storage itself is not modelled: the bed's radiation is
-   taken from the gas, so the energy balance stays exact);
-4. the furnace gas is solved algebraically; thermocouple and O2 analyser lag behind it;
+   radiation of the flame and the refractory arches over it, whose surface temperature follows
+   the flame temperature with the lining's thermal lag (the lining's heat storage itself is not
+   modelled: the bed's radiation is taken from the gas, so the energy balance stays exact);
+4. the flame over the bed (primary combustion zone, below the secondary air) and the furnace
+   gas are solved algebraically; thermocouple and O2 analyser lag behind the furnace gas;
 5. the gas crosses the boiler passes; the superheater and spray give the turbine steam;
 6. the steam-air preheater takes drum steam; the drum balances advance (explicit Euler; the fastest drum time constant is minutes);
 7. sorbent lags, fouling and the balance counters advance; trips are checked.
@@ -35,7 +36,7 @@ N_ACT = 9  # actuator positions occupy x[0:9] in sim.units.ACTUATORS order
 (A_FEED, A_GRATE, A_PA, A_SA, A_FW, A_UREA, A_LIME, A_CARBON, A_AUX) = range(N_ACT)
 (X_VWT, X_P, X_VSD, X_TGAS, X_TC, X_O2A, X_FOUL, X_LIME1, X_LIME2, X_CARB1, X_CARB2,
  X_MIXNOISE, X_BRIDGE, X_VALVE, X_TC_DRIFT, X_HOP_HEAD, X_HOP_COUNT, X_HOP_MASS, X_TIME,
- X_TRIP, X_FOUL_SCALE, X_TREF) = range(N_ACT, N_ACT + 22)
+ X_TRIP, X_FOUL_SCALE, X_TREF, X_TFLAME) = range(N_ACT, N_ACT + 23)
 ACC0 = 40
 (ACC_WASTE_KG, ACC_AIR_KG, ACC_AUX_FUEL_KG, ACC_FLUE_KG, ACC_ASH_KG, ACC_FW_KG, ACC_DRUM_STEAM_KG,
  ACC_SPRAY_KG, ACC_FUEL_J, ACC_AIR_J, ACC_AUX_J, ACC_STACK_J, ACC_UNBURNT_J, ACC_ASH_J,
@@ -135,11 +136,12 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         sa = x[A_SA] / cp.nm3_h_per_kmol_s
         move = cp.n_cells / cp.residence_s * x[A_GRATE] / 100.0
         push = cp.n_cells / cp.residence_s * cp.push_share * (feed_kg_s / cp.design_feed_kg_s - 1.0)
-        grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, x[X_TREF], dt_s, gp,
+        grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, x[X_TREF], x[X_TGAS], dt_s, gp,
                    gas_h, gas_cp, zone_split, flows, bed_out)
         saturation(x[X_P], sat_table, sat)
         t_sat = sat[boiler.S_T]
         aux_w = x[A_AUX] * 1e6
+        x[X_TFLAME] = furnace.flame_temperature(bed_out, aux_w, cp.ambient_k, x[X_TFLAME], fp, gas_h, gas_cp, gas)
         furnace.solve(bed_out, sa, cp.sa_temp_k, aux_w, cp.ambient_k, t_sat + cp.wall_over_sat_k,
                       x[X_TGAS], fp, gas_h, gas_cp, gas, f_out)
         t_furnace = f_out[furnace.F_TEMP_K]
@@ -147,7 +149,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         n_gas = gas[0] + gas[1] + gas[2] + gas[3]
         o2_wet = 100.0 * gas[1] / n_gas
         x[X_TC] += (t_furnace - x[X_TC]) * (1.0 - math.exp(-dt_s / cp.thermocouple_tau_s))
-        x[X_TREF] += (t_furnace - x[X_TREF]) * (1.0 - math.exp(-dt_s / cp.refractory_tau_s))
+        x[X_TREF] += (x[X_TFLAME] - x[X_TREF]) * (1.0 - math.exp(-dt_s / cp.refractory_tau_s))
         x[X_O2A] += (o2_wet - x[X_O2A]) * (1.0 - math.exp(-dt_s / cp.o2_tau_s))
         # Boiler passes, superheater and drum.
         boiler.gas_passes(gas, t_furnace, t_sat, x[X_FOUL], bp, gas_h, gas_cp, b_out)

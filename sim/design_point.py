@@ -87,7 +87,7 @@ def build_uncached(cfg: PlantConfig) -> Built:
         fixed_carbon_daf=fuel.fixed_carbon_daf, vol_heat_j_kg=fuel.vol_heat_j_kg,
         char_heat_j_kg=CHAR_HEAT_J_KG, latent_heat_j_kg=LATENT_HEAT_25C_J_KG, m_c_kg_kmol=M_C,
         m_h2o_kg_kmol=M_H2O, stoking_conductance_w_k=g.stoking_conductance_w_k,
-        push_cells=float(g.feeder_push_cells), drying_conductance_w_k=g.drying_conductance_w_k,
+        push_cells=float(g.feeder_push_cells), flame_cells=float(g.n_cells - g.burnout_cells), drying_conductance_w_k=g.drying_conductance_w_k,
         volatile_bed_burn_frac=g.volatile_bed_burn_frac, vol_o2_demand=fuel.vol_o2_demand_kmol_kg,
         vol_n2=fuel.vol_gas_kmol_kg[0], vol_co2=fuel.vol_gas_kmol_kg[2], vol_h2o=fuel.vol_gas_kmol_kg[3])
     vg = fuel.vol_gas_kmol_kg
@@ -117,6 +117,9 @@ def build_uncached(cfg: PlantConfig) -> Built:
     furnace.solve(bed_out, sa, degc_to_k(d.secondary_air_temp_degc), 0.0, degc_to_k(d.ambient_temp_degc),
                   t_sat + core.WALL_OVER_SATURATION_K, 1300.0, fp, gas_h, gas_cp, gas, f_out)
     t_f = f_out[furnace.F_TEMP_K]
+    # Flame over the bed at design (before the bed's radiation is known): the start of the warm-up.
+    t_flame = furnace.flame_temperature(bed_out, 0.0, degc_to_k(d.ambient_temp_degc), t_f, fp, gas_h, gas_cp,
+                                        np.zeros(4))
     t1, t2, t3 = (degc_to_k(v) for v in (b.radiant_exit_temp_degc, b.superheater_exit_temp_degc, b.exit_temp_degc))
     t_steam = degc_to_k(b.steam_temp_degc)
     t_eco = degc_to_k(b.economiser_sink_temp_degc)
@@ -178,7 +181,7 @@ def build_uncached(cfg: PlantConfig) -> Built:
                   "urea_kg_h": 0.0, "lime_kg_h": 0.0, "carbon_kg_h": 0.0, "aux_burner_mw": 0.0}
     design_cmd.update(_reagent_design(cfg, fuel, feed_kg_s, vol))
     x, bed, y = _steady_state(cfg, design_cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid,
-                           h_target, rates, v_wt, t_f, moisture, ash, feed_kg_s)
+                           h_target, rates, v_wt, t_f, t_flame, moisture, ash, feed_kg_s)
     design_cmd["feedwater_t_h"] = float(x[core.A_FW])
     return Built(fuel=fuel, core_params=cp, grate_params=gp, furnace_params=fp, boiler_params=bp,
                  gas_h=gas_h, gas_cp=gas_cp, sat=sat_tab, zone_split=zone, p_grid=p_grid,
@@ -200,7 +203,7 @@ def _reagent_design(cfg: PlantConfig, fuel: Fuel, feed_kg_s: float, vol_kg_s: fl
 
 
 def _steady_state(cfg, cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid, h_target, rates,
-                  v_wt, t_f, moisture, ash, feed_kg_s):
+                  v_wt, t_f, t_flame, moisture, ash, feed_kg_s):
     """Run bed, then core, to the design steady state (feedwater holds the level at zero)."""
     x, bed, hopper, y = core.new_state(cfg.grate.n_cells)
     u = np.array([cmd[a] for a in ACTUATORS], dtype=float)
@@ -212,11 +215,12 @@ def _steady_state(cfg, cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid
     bed[grate.ASH, :] = 400.0
     bed[grate.SENSIBLE, :] = 400.0 * gp.cp_j_kg_k * 875.0
     for _ in range(int(BED_WARMUP_S / 10)):
-        grate.step(bed, feed_kg_s, moisture, ash, move, 0.0, pa, cp.pa_temp_k, t_f, 10.0, gp, gas_h, gas_cp, zone, flows, out)
+        grate.step(bed, feed_kg_s, moisture, ash, move, 0.0, pa, cp.pa_temp_k, t_flame, t_f, 10.0, gp, gas_h, gas_cp, zone, flows, out)
     x[core.X_VWT] = v_wt
     x[core.X_P] = cfg.drum.design_pressure_mpa
     x[core.X_VSD] = cfg.drum.steam_under_level_m3
-    x[core.X_TGAS] = x[core.X_TC] = x[core.X_TREF] = t_f
+    x[core.X_TGAS] = x[core.X_TC] = t_f
+    x[core.X_TREF] = x[core.X_TFLAME] = t_flame
     x[core.X_VALVE] = cfg.turbine.design_valve_pct
     x[core.X_LIME1] = x[core.X_LIME2] = cmd["lime_kg_h"]
     x[core.X_CARB1] = x[core.X_CARB2] = cmd["carbon_kg_h"]

@@ -408,6 +408,7 @@ class Plant:
             "aux_fuel_mwh": x[core.ACC_AUX_J] / 3.6e9,
             "boiler_efficiency": steam_w / fired_w if fired_w > 0 else 0.0,
             "turbine_valve_pct": x[core.X_VALVE],
+            "flame_temp_degc": x[core.X_TFLAME] - 273.15,
         }
         return {k: float(t[k]) for k in TRUTH}
 

@@ -30,7 +30,7 @@ TRUTH: tuple[str, ...] = (
     "waste_lhv_mj_kg", "waste_moisture_pct", "bed_carbon_kg", "loi_pct",
     "furnace_gas_temp_degc", "o2_dry_vol_pct", "fouling_factor", "heat_release_mw",
     "dioxin_ng_teq_nm3", "steam_flow_setpoint_t_h", "feed_actual_t_h", "waste_fed_t",
-    "aux_fuel_mwh", "boiler_efficiency", "turbine_valve_pct",
+    "aux_fuel_mwh", "boiler_efficiency", "turbine_valve_pct", "flame_temp_degc",
 )
 
 

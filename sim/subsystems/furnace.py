@@ -44,18 +44,17 @@ FurnaceParams = namedtuple("FurnaceParams", [
 
 
 @njit(cache=True)
-def solve(bed_out, sa_kmol_s, sa_temp_k, aux_w, ambient_k, wall_temp_k, t_guess_k, p,
-          gas_h, gas_cp, gas, out):
-    """Solve the furnace for one step. Fills ``gas`` (kmol/s of N2, O2, CO2, H2O) and ``out``."""
-    # Auxiliary burner (CH4 with its own combustion air at ambient temperature).
+def _mix_and_burn(bed_out, air_kmol_s, aux_w, p, gas):
+    """Species of the bed gas plus ``air_kmol_s`` of air plus the auxiliary burner (CH4 with its
+    own air), after the released volatiles burnt as far as the O2 allows. Fills ``gas`` and
+    returns (volatiles burnt [kg/s], burnt share [-], CH4 [kg/s], burner air [kmol/s])."""
     aux_kg_s = aux_w / p.aux_lhv_j_kg
     n_ch4 = aux_kg_s / M_CH4
     aux_air = 2.0 * n_ch4 * p.aux_lambda / 0.2095
-    gas[0] = bed_out[OUT_N2] + 0.7905 * (sa_kmol_s + aux_air)
-    gas[1] = bed_out[OUT_O2] + 0.2095 * (sa_kmol_s + aux_air) - 2.0 * n_ch4
+    gas[0] = bed_out[OUT_N2] + 0.7905 * (air_kmol_s + aux_air)
+    gas[1] = bed_out[OUT_O2] + 0.2095 * (air_kmol_s + aux_air) - 2.0 * n_ch4
     gas[2] = bed_out[OUT_CO2] + n_ch4
     gas[3] = bed_out[OUT_H2O] + 2.0 * n_ch4
-    # Volatiles burn as far as the O2 allows.
     r_v = bed_out[OUT_VOLATILES_KG_S]
     demand = r_v * p.vol_o2_demand
     burn = 1.0
@@ -66,20 +65,56 @@ def solve(bed_out, sa_kmol_s, sa_temp_k, aux_w, ambient_k, wall_temp_k, t_guess_
     gas[1] += burnt * p.vol_o2
     gas[2] += burnt * p.vol_co2
     gas[3] += burnt * p.vol_h2o
-    unburnt = r_v - burnt
+    return burnt, burn, aux_kg_s, aux_air
+
+
+@njit(cache=True)
+def _gas_temperature(gas, unburnt_kg_s, h_in_w, sea, wall_temp_k, t_guess_k, p, gas_h, gas_cp):
+    """Temperature at which the products (plus unburnt volatiles' sensible heat) and the radiation
+    ``sea (T^4 - T_wall^4)`` carry ``h_in_w``; a fixed number of Newton iterations."""
+    tw4 = wall_temp_k ** 4
+    t = t_guess_k
+    for _ in range(NEWTON_ITERATIONS):
+        f = (gas_enthalpy_w(gas, t, gas_h) + unburnt_kg_s * p.bed_cp_j_kg_k * (t - T_REF_K)
+             + sea * (t ** 4 - tw4) - h_in_w)
+        df = gas_heat_capacity_w_k(gas, t, gas_cp) + unburnt_kg_s * p.bed_cp_j_kg_k + 4.0 * sea * t ** 3
+        t -= f / df
+    return t
+
+
+@njit(cache=True)
+def flame_temperature(bed_out, aux_w, ambient_k, t_guess_k, p, gas_h, gas_cp, gas):
+    """Temperature of the flame over the bed [K]: the primary combustion zone below the
+    secondary-air nozzles, where the volatiles burn with the O2 the primary air left and the
+    auxiliary burners fire (they sit in the lower furnace walls to support ignition).
+
+    Taken adiabatic apart from the radiation the bed receives (the lower furnace is lined with
+    refractory, so its wall loss is small), hence an upper estimate of the mean flame temperature;
+    measured flame temperatures over municipal-waste grates are ~1,100-1,400 degC (Yang, Sharifi
+    & Swithenbank 2004, Fuel 83, 1553). This is what radiates on the bed (domain.md §9:
+    ``sigma eps (T_flame^4 - T_bed^4)``); the secondary air dilutes the gas only above it.
+    ``gas`` is scratch space of length 4.
+    """
+    burnt, _, _, aux_air = _mix_and_burn(bed_out, 0.0, aux_w, p, gas)
+    unburnt = bed_out[OUT_VOLATILES_KG_S] - burnt
+    h_in = (bed_out[OUT_GAS_ENTHALPY_W] - bed_out[OUT_RADIATION_W] + burnt * p.vol_heat_j_kg
+            + aux_air * air_enthalpy_j_kmol(ambient_k, gas_h) + aux_w)
+    return _gas_temperature(gas, unburnt, h_in, 0.0, T_REF_K, t_guess_k, p, gas_h, gas_cp)
+
+
+@njit(cache=True)
+def solve(bed_out, sa_kmol_s, sa_temp_k, aux_w, ambient_k, wall_temp_k, t_guess_k, p,
+          gas_h, gas_cp, gas, out):
+    """Solve the furnace for one step. Fills ``gas`` (kmol/s of N2, O2, CO2, H2O) and ``out``."""
+    burnt, burn, aux_kg_s, aux_air = _mix_and_burn(bed_out, sa_kmol_s, aux_w, p, gas)
+    unburnt = bed_out[OUT_VOLATILES_KG_S] - burnt
     h_in = (bed_out[OUT_GAS_ENTHALPY_W] - bed_out[OUT_RADIATION_W] + burnt * p.vol_heat_j_kg
             + sa_kmol_s * air_enthalpy_j_kmol(sa_temp_k, gas_h)
             + aux_air * air_enthalpy_j_kmol(ambient_k, gas_h) + aux_w)
     sea = p.wall_sigma_eps_area
-    tw4 = wall_temp_k ** 4
-    t = t_guess_k
-    for _ in range(NEWTON_ITERATIONS):
-        f = (gas_enthalpy_w(gas, t, gas_h) + unburnt * p.bed_cp_j_kg_k * (t - T_REF_K)
-             + sea * (t ** 4 - tw4) - h_in)
-        df = gas_heat_capacity_w_k(gas, t, gas_cp) + unburnt * p.bed_cp_j_kg_k + 4.0 * sea * t ** 3
-        t -= f / df
+    t = _gas_temperature(gas, unburnt, h_in, sea, wall_temp_k, t_guess_k, p, gas_h, gas_cp)
     out[F_TEMP_K] = t
-    out[F_WALL_W] = sea * (t ** 4 - tw4)
+    out[F_WALL_W] = sea * (t ** 4 - wall_temp_k ** 4)
     out[F_BURN_FRAC] = burn
     out[F_UNBURNT_W] = unburnt * p.vol_heat_j_kg
     out[F_UNBURNT_KG_S] = unburnt

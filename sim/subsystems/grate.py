@@ -6,7 +6,9 @@ sensible heat above 25 degC [J]. The bed temperature is derived: ``T = 25 degC +
 Per cell and step (exact-exponential where a rate is first order):
 - primary air of the cell (its share of the zone split) enters at the preheat temperature and
   leaves the bed at the bed temperature, with the O2 the char consumed;
-- radiation from the flame/refractory: ``sigma eps A (T_gas^4 - T_bed^4)``;
+- radiation ``sigma eps A (T_rad^4 - T_bed^4)``: the drying and main combustion zones (the first
+  ``flame_cells``) see the flame over the bed and the refractory arches (lagged flame
+  temperature), the burnout grate sees the furnace gas;
 - drying is heat-transfer limited: the wet part of a cell takes heat from the rest at
   ``G_dry (T - T_dry)`` and evaporates water (latent heat at 25 degC, LHV basis, so the bed's
   chemical energy stays consistent with the waste LHV); a drying cell sits some tens of K above
@@ -42,7 +44,7 @@ GrateParams = namedtuple("GrateParams", [
     "cell_area_m2", "cp_j_kg_k", "emissivity", "t_dry_k", "devol_prefactor_1_s",
     "devol_activation_j_mol", "char_prefactor_1_s", "char_activation_j_mol", "min_cell_mass_kg",
     "fixed_carbon_daf", "vol_heat_j_kg", "char_heat_j_kg", "latent_heat_j_kg", "m_c_kg_kmol",
-    "m_h2o_kg_kmol", "stoking_conductance_w_k", "push_cells",
+    "m_h2o_kg_kmol", "stoking_conductance_w_k", "push_cells", "flame_cells",
     "drying_conductance_w_k", "volatile_bed_burn_frac", "vol_o2_demand", "vol_n2", "vol_co2", "vol_h2o",
 ])
 
@@ -74,22 +76,23 @@ def stored_energy_j(bed, p):
 
 
 @njit(cache=True)
-def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s, pa_temp_k, t_gas_k,
-         dt_s, p, gas_h, gas_cp, zone_split, flows, out):
+def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s, pa_temp_k, t_flame_k,
+         t_gas_k, dt_s, p, gas_h, gas_cp, zone_split, flows, out):
     """Advance the bed by dt_s. Writes the bed's flows into ``out`` (see OUT_*).
 
     feed_kg_s: waste pushed onto the first cell; moisture, ash: its mass fractions [-];
     move_rate_1_s: cell-to-cell transport rate by the grate bars; push_rate_1_s: extra rate in the
     cells the feeder ram pushes (``p.push_cells`` first cells); pa_kmol_s: total primary air; pa_temp_k: its
-    temperature; t_gas_k: furnace gas temperature radiating on the bed. ``flows`` is scratch
+    temperature; t_flame_k: radiating temperature of the flame and arches over the first
+    ``p.flame_cells``; t_gas_k: furnace gas temperature radiating on the burnout cells. ``flows`` is scratch
     space of length 4.
     """
     for k in range(OUT_SIZE):
         out[k] = 0.0
     n = bed.shape[1]
     h_air_in = air_enthalpy_j_kmol(pa_temp_k, gas_h)
-    t_gas4 = t_gas_k ** 4
     for i in range(n):
+        t_rad4 = (t_flame_k if i < p.flame_cells else t_gas_k) ** 4
         m = bed[WATER, i] + bed[VOLATILES, i] + bed[CHAR, i] + bed[ASH, i]
         pa_i = pa_kmol_s * zone_split[i]
         o2_i = 0.2095 * pa_i
@@ -126,14 +129,14 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         # implicit step, so that light cells (the front of fresh waste) stay stable; the flows
         # booked are the flows applied, so the energy balance stays exact.
         rad_coeff = SIGMA_W_M2K4 * p.emissivity * p.cell_area_m2
-        power = (pa_i * h_air_in + rad_coeff * (t_gas4 - t_k ** 4) + r_c * p.char_heat_j_kg
+        power = (pa_i * h_air_in + rad_coeff * (t_rad4 - t_k ** 4) + r_c * p.char_heat_j_kg
                  + r_vb * p.vol_heat_j_kg - gas_enthalpy_w(flows, t_k, gas_h) - r_v * p.cp_j_kg_k * (t_k - T_REF_K))
         wet = bed[WATER, i] > 0.0
         conductance = (4.0 * rad_coeff * t_k ** 3 + gas_heat_capacity_w_k(flows, t_k, gas_cp)
                        + r_v * p.cp_j_kg_k + (p.drying_conductance_w_k if wet else 0.0))
         power_dry = p.drying_conductance_w_k * (t_k - p.t_dry_k) if wet and t_k > p.t_dry_k else 0.0
         t_eval = t_k + dt_s * (power - power_dry) / (m * p.cp_j_kg_k + dt_s * conductance)
-        q_rad = rad_coeff * (t_gas4 - t_eval ** 4)
+        q_rad = rad_coeff * (t_rad4 - t_eval ** 4)
         sens_mass = p.cp_j_kg_k * (t_eval - T_REF_K)
         h_gas = gas_enthalpy_w(flows, t_eval, gas_h) + r_v * sens_mass
         s_new = bed[SENSIBLE, i] + dt_s * (pa_i * h_air_in + q_rad + r_c * p.char_heat_j_kg
