@@ -414,9 +414,15 @@ def load_plant(name_or_path: str | Path | dict = "reference_750tpd", overrides: 
 
 
 def load_scenario(name_or_path: str | Path | dict = "steady_design", overrides: dict | None = None) -> ScenarioConfig:
-    """Load and validate a scenario config by name (configs/scenarios/NAME.yaml), path or dict."""
+    """Load and validate a scenario config by name (configs/scenarios/NAME.yaml), path or dict.
+
+    ``"from_log:DIR"`` loads the waste estimated from a plant log (``scripts/replay.py estimate``).
+    """
     if isinstance(name_or_path, ScenarioConfig):
         return name_or_path
+    if isinstance(name_or_path, str) and name_or_path.startswith("from_log:"):
+        from .replay.fromlog import scenario_path  # lazy: sim.replay builds on this module
+        name_or_path = scenario_path(name_or_path)
     return _load(ScenarioConfig, "scenarios", name_or_path, overrides)
 
 

@@ -34,6 +34,8 @@ class Parameter:
     lo: float
     hi: float
     path: tuple[str, ...] | None  # plant-config field, or None for a scenario/command parameter
+    scale: float                  # typical size of a correction (the optimiser's unit step)
+    needs: tuple[str, ...]        # logged measurements that carry information about it (any one)
     description: str
 
     def nominal(self, plant: PlantConfig) -> float:
@@ -45,12 +47,17 @@ class Parameter:
 
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
-    Parameter("moisture_bias_pct", "%-points", -10.0, 10.0, None, "waste moisture above the scenario mean"),
-    Parameter("wall_emissivity", "-", 0.03, 0.4, ("furnace", "wall_effective_emissivity"), "furnace heat transfer"),
-    Parameter("thermocouple_tau_s", "s", 2.0, 300.0, ("furnace", "thermocouple_tau_s"), "thermocouple lag"),
-    Parameter("o2_analyser_tau_s", "s", 2.0, 120.0, ("furnace", "o2_analyser_tau_s"), "O2 analyser lag"),
-    Parameter("fouling_rate_per_h", "1/h", 0.0, 0.05, ("boiler", "fouling_rate_per_h"), "boiler fouling rate"),
-    Parameter("air_leak_frac", "-", -0.2, 0.4, None, "unmetered air share"),
+    Parameter("moisture_bias_pct", "%-points", -10.0, 10.0, None, 1.0,
+              ("steam_flow_t_h", "o2_wet_vol_pct", "gross_power_mw"), "waste moisture above the scenario mean"),
+    Parameter("wall_emissivity", "-", 0.03, 0.4, ("furnace", "wall_effective_emissivity"), 0.01,
+              ("furnace_temp_degc",), "furnace heat transfer"),
+    Parameter("thermocouple_tau_s", "s", 2.0, 300.0, ("furnace", "thermocouple_tau_s"), 10.0,
+              ("furnace_temp_degc",), "thermocouple lag"),
+    Parameter("o2_analyser_tau_s", "s", 2.0, 120.0, ("furnace", "o2_analyser_tau_s"), 5.0,
+              ("o2_wet_vol_pct",), "O2 analyser lag"),
+    Parameter("fouling_rate_per_h", "1/h", 0.0, 0.05, ("boiler", "fouling_rate_per_h"), 0.002,
+              ("boiler_exit_temp_degc",), "boiler fouling rate"),
+    Parameter("air_leak_frac", "-", -0.2, 0.4, None, 0.02, ("o2_wet_vol_pct",), "unmetered air share"),
 )}
 
 

@@ -1,0 +1,175 @@
+"""Disturbance estimation: a soft sensor for the waste LHV and moisture, and a replayable scenario.
+
+Two balances, each used when the log carries its inputs (``result.notes`` says which ran):
+
+- **Energy balance** (steam flow, feed rate; auxiliary burner if logged): the steam follows the
+  heat fired, ``S / S0 = (F' LHV / 3.6 + Q_aux) / (F0 LHV0 / 3.6)``, with ``S0, F0, LHV0`` the
+  plant's design steam, feed and waste (from its config, so a calibrated plant gives a calibrated
+  sensor) and ``F'`` the feed as it burns: the logged feed through the plant's feed -> steam
+  dynamics (dead time 120 s, first-order 780 s: the step test of tests/test_plant.py, also used by
+  :mod:`sim.envs.base_layer`). Gives LHV; moisture follows from the fuel's LHV(moisture) at the
+  scenario's mean ash.
+- **O2 balance** (wet O2, primary + secondary air, feed): complete combustion of ``F'`` kg/s of
+  waste with moisture ``m`` in the logged air gives the wet O2
+  ``(0.21 a - c d) / (a + c g + m / M_H2O)`` per kg waste (``a`` air kmol/kg, ``c = 1 - m - ash``,
+  ``d``/``g`` the daf fuel's O2 demand / net gas, :mod:`sim.subsystems.waste`), which is linear in
+  ``m`` and solved in closed form.
+
+Where both ran the moisture is their mean. Estimates are smoothed over ``smooth_s`` (default
+10 min) and refer to the waste burning at that time. :func:`write_scenario` turns them into a
+scenario (``scenario=from_log:DIR``): crane grabs scheduled so that the estimated waste reaches
+the grate when it did in the log (shifted back by the hopper's residence and the feed dynamics).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config import PlantConfig, load_plant, load_scenario
+from sim.plant import Plant
+from sim.results import write_text
+from sim.subsystems.waste import AIR_O2_FRAC, M_H2O, make_fuel
+from sim.units import NM3_PER_KMOL
+
+from .log import PlantLog
+from .openloop import EXPECTED_WASTE
+
+#: Feed -> steam dynamics of the reference plant (tests/test_plant.py step test) [s].
+FEED_DEAD_TIME_S, FEED_TAU_S = 120.0, 780.0
+#: Slugs (grab schedule) of a scenario from a log: one per this period [s].
+SCHEDULE_PERIOD_S = 900.0
+#: Bounds of a scenario's slug moisture (sim.config.Slug) [wt %].
+SLUG_MOISTURE_RANGE_PCT = (10.0, 70.0)
+
+
+@dataclass
+class Estimate:
+    """Estimated waste on the log's grid (``time_s`` index) and what could not be estimated."""
+
+    data: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def feed_as_burning(feed_t_h: np.ndarray, step_s: float) -> np.ndarray:
+    """Logged feed delayed by the dead time and lagged first-order (gaps held) [t/h]."""
+    f = pd.Series(feed_t_h).ffill().bfill().to_numpy()
+    shift = int(round(FEED_DEAD_TIME_S / step_s))
+    f = np.concatenate([np.full(shift, f[0]), f[:len(f) - shift]]) if shift else f
+    alpha = 1.0 - np.exp(-step_s / FEED_TAU_S)
+    out = np.empty_like(f)
+    acc = f[0]
+    for i, v in enumerate(f):
+        acc += alpha * (v - acc)
+        out[i] = acc
+    return out
+
+
+def estimate(log: PlantLog, plant: str | PlantConfig = "reference_750tpd", scenario=None,
+             smooth_s: float = 600.0) -> Estimate:
+    """Waste LHV [MJ/kg] and moisture [wt %] from the log (see the module docstring)."""
+    cfg = load_plant(plant)
+    scen = load_scenario("steady_design", EXPECTED_WASTE) if scenario is None else load_scenario(scenario)
+    fuel = make_fuel(cfg.waste)
+    ash = scen.waste.ash_mean_pct / 100.0
+    design = Plant(cfg, scen, 0)
+    d = log.data
+    notes: list[str] = []
+    if "feed_rate_t_h" not in d:
+        raise ValueError("disturbance estimation needs the feed rate (feed_rate_t_h) in the log; it has "
+                         f"{list(d.columns)}")
+    feed = feed_as_burning(d["feed_rate_t_h"].to_numpy(float), log.step_s)
+    out = pd.DataFrame(index=d.index)
+    moist = []
+    if "steam_flow_t_h" in d:
+        aux = d["aux_burner_mw"].fillna(0.0).to_numpy() if "aux_burner_mw" in d else 0.0
+        if "aux_burner_mw" not in d:
+            notes.append("aux_burner_mw not in the log: auxiliary firing taken as zero")
+        f0 = design.design_actuators["feed_rate_t_h"]
+        lhv0 = fuel.lhv_j_kg(cfg.waste.moisture_pct / 100.0, cfg.waste.ash_pct / 100.0) / 1e6
+        fired0_mw = f0 * lhv0 / 3.6
+        lhv = (d["steam_flow_t_h"].to_numpy() / design.design_steam_t_h * fired0_mw - aux) * 3.6 / feed
+        out["lhv_energy_mj_kg"] = lhv
+        out["moisture_energy_pct"] = 100.0 * _moisture_from_lhv(fuel, lhv, ash)
+        moist.append(out["moisture_energy_pct"])
+    else:
+        notes.append("no steam flow in the log: no energy balance")
+    air = [c for c in ("primary_air_nm3_h", "secondary_air_nm3_h") if c in d]
+    if "o2_wet_vol_pct" in d and len(air) == 2:
+        out["moisture_o2_pct"] = 100.0 * _moisture_from_o2(fuel, d["o2_wet_vol_pct"].to_numpy() / 100.0,
+                                                          (d[air[0]] + d[air[1]]).to_numpy(), feed, ash)
+        moist.append(out["moisture_o2_pct"])
+    else:
+        notes.append("no O2 balance: needs o2_wet_vol_pct, primary_air_nm3_h and secondary_air_nm3_h")
+    if not moist:
+        raise ValueError("disturbance estimation needs steam flow, or O2 with both air flows, besides the feed")
+    m = pd.concat(moist, axis=1).mean(axis=1, skipna=True)
+    window = max(int(round(smooth_s / log.step_s)), 1)
+    m = m.rolling(window, min_periods=1, center=True).mean()
+    out["waste_moisture_pct"] = m
+    out["waste_lhv_mj_kg"] = np.array([fuel.lhv_j_kg(v / 100.0, ash) / 1e6 if np.isfinite(v) else np.nan
+                                       for v in m.to_numpy()])
+    return Estimate(out, notes)
+
+
+def _moisture_from_lhv(fuel, lhv_mj_kg: np.ndarray, ash: float) -> np.ndarray:
+    """Invert the (linear) LHV(moisture) of :meth:`sim.subsystems.waste.Fuel.lhv_j_kg`."""
+    a, b = fuel.lhv_j_kg(0.0, ash), fuel.lhv_j_kg(1.0 - ash, ash)  # LHV at m = 0 and m = 1 - ash
+    return (a - lhv_mj_kg * 1e6) / (a - b) * (1.0 - ash)
+
+
+def _moisture_from_o2(fuel, o2_wet: np.ndarray, air_nm3_h: np.ndarray, feed_t_h: np.ndarray, ash: float) -> np.ndarray:
+    """Moisture [-] that makes complete combustion give the measured wet O2 fraction."""
+    vol, fc = fuel.volatile_daf, fuel.fixed_carbon_daf
+    o2_demand = vol * fuel.vol_o2_demand_kmol_kg + fc * fuel.char_o2_demand_kmol_kg  # kmol O2 / kg daf
+    net_gas = vol * fuel.vol_gas_kmol_kg.sum() + fc * fuel.char_gas_kmol_kg.sum()   # kmol gas / kg daf
+    a = air_nm3_h / NM3_PER_KMOL / (feed_t_h * 1000.0)                               # kmol air / kg waste
+    c0 = 1.0 - ash
+    num = AIR_O2_FRAC * a - o2_demand * c0 - o2_wet * (a + net_gas * c0)
+    den = o2_wet / M_H2O - o2_wet * net_gas - o2_demand
+    return num / den
+
+
+def write_scenario(est: Estimate, out_dir: str | Path, plant: str | PlantConfig = "reference_750tpd",
+                   source: str = "") -> Path:
+    """Write ``scenario.yaml`` (a scenario of configs/scenarios form) replaying the estimated waste.
+
+    The hopper is filled at start with waste at the first hour's mean estimate; later estimates
+    become crane-grab slugs every :data:`SCHEDULE_PERIOD_S`, scheduled one hopper residence
+    (hopper mass at start / design feed) plus the feed dead time earlier than they burn. Estimates
+    that would need a grab before t = 0 are already in the hopper. Returns the file's path.
+    """
+    cfg = load_plant(plant)
+    base = load_scenario("steady_design", EXPECTED_WASTE)
+    h = cfg.hopper
+    residence_s = h.initial_level_m * h.area_m2 * cfg.waste.bulk_density_kg_m3 / (cfg.design.feed_rate_t_h * 1000 / 3600)
+    lead_s = residence_s + FEED_DEAD_TIME_S + FEED_TAU_S
+    m = est.data["waste_moisture_pct"].dropna()
+    if m.empty:
+        raise ValueError("the estimate has no moisture value: nothing to build a scenario from")
+    t = m.index.to_numpy(float)
+    lo, hi = SLUG_MOISTURE_RANGE_PCT
+    first = float(np.clip(m[t <= t[0] + 3600.0].mean(), 20.0, 65.0))
+    slugs = []
+    for start in np.arange(t[0], t[-1] + 1e-9, SCHEDULE_PERIOD_S):
+        at_s = start - lead_s
+        sel = (t >= start) & (t < start + SCHEDULE_PERIOD_S)
+        if at_s < 0 or not sel.any():
+            continue
+        slugs.append({"at_h": round(at_s / 3600.0, 6), "grabs": 50,
+                      "moisture_pct": round(float(np.clip(m[sel].mean(), lo, hi)), 3),
+                      "ash_pct": base.waste.ash_mean_pct})
+    data = base.model_dump(mode="json")
+    data.update(name=f"from_log:{Path(out_dir).name}",
+                description=f"Waste estimated from the plant log {source} by sim.replay.estimate "
+                            f"(energy and O2 balances); grabs scheduled {lead_s / 3600:.2f} h before they burn.",
+                duration_h=max(round(float(t[-1]) / 3600.0, 4), 0.01), slugs=slugs)
+    data["waste"]["moisture_mean_pct"] = round(first, 3)
+    load_scenario(data)  # validate before writing
+    path = Path(out_dir) / "scenario.yaml"
+    write_text(path, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
