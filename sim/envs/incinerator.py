@@ -246,7 +246,11 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     builds the plant with seed ``s`` (``seed=None`` draws one from the env's ``np_random``); all
     randomness of an episode (waste, CEMS noise, observation noise) comes from the plant's one
     generator, so the same seed and actions give the same trajectory bit for bit. The env pickles
-    and continues identically. ``render_mode="ansi"`` returns a one-line text status.
+    and continues identically. ``render_mode="ansi"`` returns a one-line text status; there is no
+    image rendering, so SB3's ``make_vec_env`` (which asks for ``"rgb_array"`` by default) needs
+    ``env_kwargs={"render_mode": None}``. In a fresh process (``SubprocVecEnv`` workers with
+    ``forkserver``/``spawn``) make the env as ``gymnasium.make("sim:WtE/Incinerator-v0")`` so
+    that gymnasium imports :mod:`sim`, which registers the ids, first.
 
     ## Version History
 
@@ -271,7 +275,8 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
                              "(std of the noise in units of each channel's scale)")
         self.observation_noise = float(observation_noise)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r}: expected None or one of {self.metadata['render_modes']}")
+            raise ValueError(f"render_mode={render_mode!r}: expected None or one of {self.metadata['render_modes']} "
+                             "(SB3's make_vec_env asks for 'rgb_array' unless given env_kwargs={'render_mode': None})")
         self.render_mode = render_mode
         self.reward_weights = RewardWeights.from_overrides(reward_weights)
         self._plant_cfg = load_plant(plant)
