@@ -1,0 +1,152 @@
+"""Compare a trained policy with the classic controllers on the scenarios' test seeds.
+
+    python scripts/evaluate.py runs/NAME [--model best|final|PATH.zip] [--controllers manual,rule_based]
+        [--scenarios all|run|a,b] [--hours H] [--workers N] [--out DIR]
+
+Runs ``scripts/benchmark.py`` with the classic controllers and ``sb3:<model>`` (the policy as
+``agents.make_controller`` loads it, on ``WtE/Incinerator-v0``) on the test seeds of every chosen
+scenario (default: the whole scenario library; ``run``: the scenarios the policy trained on),
+into ``DIR`` (default ``runs/NAME/evaluation``): the benchmark's ``results.json``,
+``summary.md``, ``kpi_bars.png``, ``worst_case.png``, and ``acceptance.json``/``acceptance.md``:
+the policy against ``rule_based`` on the bar a learned controller must clear (issue "A learned
+controller worth shipping"):
+
+* steam-flow std at least 20 % lower (ratio of the means over all scenario/seed runs <= 0.80);
+* net kWh/t not lower;
+* no more emission block exceedances (GB 18485 and EU IED, all windows) and no more 5-min
+  furnace means below 850 degC than rule_based, and no more trips;
+
+and, as measured, reagents (lime, urea, activated carbon kg/t), CO and NOx (g/t). ``--model best``
+(default when it exists) is ``runs/NAME/best_model.zip``, chosen on held-out *train* seeds, so the
+test seeds here are unseen by training and by model selection (unless the run's config said
+``eval.seeds: test``; then the report says so).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = "policy"
+REFERENCE = "rule_based"
+#: Required improvement of the steam-flow std over rule_based (issue: "at least 20 %").
+STEAM_STD_MAX_RATIO = 0.80
+#: (label, kpi key in the gb18485 dict, sub-key or None) reported as measured.
+MEASURED = (("lime kg/t", "lime_kg_per_t", None), ("urea kg/t", "urea_kg_per_t", None),
+            ("carbon kg/t", "carbon_kg_per_t", None), ("CO g/t", "emissions_g_per_t", "co"),
+            ("NOx g/t", "emissions_g_per_t", "nox"), ("O2 std %", "o2_std_vol_pct", None))
+
+
+def _runs(results: dict, controller: str) -> list[dict]:
+    return [run for by_seed in results[controller].values() for run in by_seed.values()]
+
+
+def _mean(runs: list[dict], key: str, sub: str | None = None) -> float:
+    values = []
+    for run in runs:
+        v = run["gb18485"].get(key)
+        v = v.get(sub) if sub is not None and isinstance(v, dict) else v
+        if v is not None:
+            values.append(float(v))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _breaches(runs: list[dict]) -> dict[str, int]:
+    emissions = sum(n for run in runs for std in ("gb18485", "eu_ied")
+                    for windows in run[std]["exceedances"].values() for n in windows.values())
+    return {"emission_exceedances": int(emissions),
+            "furnace_below_850_5min": int(sum(run["gb18485"]["furnace_below_850_5min_count"] for run in runs)),
+            "trips": int(sum(run["trip"] is not None for run in runs))}
+
+
+def acceptance(results: dict, policy: str = POLICY, reference: str = REFERENCE) -> dict:
+    """The policy against the reference on the acceptance bar (module docstring)."""
+    p, r = _runs(results, policy), _runs(results, reference)
+    steam = _mean(p, "steam_flow_std_t_h") / _mean(r, "steam_flow_std_t_h")
+    net = _mean(p, "net_kwh_per_t") / _mean(r, "net_kwh_per_t")
+    bp, br = _breaches(p), _breaches(r)
+    checks = {"steam_std_ratio<=0.80": steam <= STEAM_STD_MAX_RATIO, "net_kwh_per_t_ratio>=1": net >= 1.0,
+              **{f"{k}_not_more": bp[k] <= br[k] for k in bp}}
+    measured = {label: {"policy": _mean(p, key, sub), "rule_based": _mean(r, key, sub)} for label, key, sub in MEASURED}
+    return {"steam_std_ratio": steam, "net_kwh_per_t_ratio": net, "breaches": {"policy": bp, "rule_based": br},
+            "measured": measured, "checks": checks, "passed": all(checks.values()), "runs": len(p)}
+
+
+def acceptance_markdown(acc: dict, model: Path, selection_note: str) -> str:
+    lines = [f"# {model}: acceptance against rule_based", "", selection_note, "",
+             f"{acc['runs']} runs (scenarios x test seeds).", "",
+             "| check | value | passed |", "|---|---|---|",
+             f"| steam-flow std ratio (<= {STEAM_STD_MAX_RATIO}) | {acc['steam_std_ratio']:.3f} | "
+             f"{acc['checks']['steam_std_ratio<=0.80']} |",
+             f"| net kWh/t ratio (>= 1) | {acc['net_kwh_per_t_ratio']:.4f} | {acc['checks']['net_kwh_per_t_ratio>=1']} |"]
+    for k, v in acc["breaches"]["policy"].items():
+        lines.append(f"| {k} (policy / rule_based) | {v} / {acc['breaches']['rule_based'][k]} | "
+                     f"{acc['checks'][f'{k}_not_more']} |")
+    lines += ["", "| measured (mean over runs) | policy | rule_based |", "|---|---|---|"]
+    lines += [f"| {label} | {v['policy']:.3g} | {v['rule_based']:.3g} |" for label, v in acc["measured"].items()]
+    lines += ["", f"**{'PASSED' if acc['passed'] else 'NOT PASSED'}**", ""]
+    return "\n".join(lines)
+
+
+def _model_path(run: Path, choice: str) -> Path:
+    if choice in ("best", "final"):
+        path = run / ("best_model.zip" if choice == "best" else "model.zip")
+    else:
+        path = Path(choice)
+    if not path.is_file():
+        raise FileNotFoundError(f"--model {choice}: {path} does not exist")
+    return path
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("run", type=Path, help="run folder written by scripts/train.py")
+    ap.add_argument("--model", default=None, help="best (default if present), final, or a path to a .zip")
+    ap.add_argument("--controllers", default="manual,rule_based", help="classic controllers to compare (rule_based is always included)")
+    ap.add_argument("--scenarios", default="all", help="'all', 'run' (the run's training scenarios) or names a,b")
+    ap.add_argument("--hours", type=float, default=None, help="episode length (default: each scenario's)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=None, help="default: RUN/evaluation")
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args(argv)
+
+    from agents.train_config import load_config
+
+    try:
+        cfg = load_config(args.run / "config.yaml")
+        model = _model_path(args.run, args.model or ("best" if (args.run / "best_model.zip").is_file() else "final"))
+    except (ValueError, FileNotFoundError) as err:
+        ap.error(str(err))
+    classic = [c.strip() for c in args.controllers.split(",") if c.strip()]
+    controllers = list(dict.fromkeys(classic + [REFERENCE, f"sb3:{model}"]))
+    scenarios = ",".join(cfg.env.scenarios) if args.scenarios == "run" else args.scenarios
+    out = args.out or args.run / "evaluation"
+    cmd = [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--controllers", ",".join(controllers),
+           "--scenarios", scenarios, "--seeds", "test", "--workers", str(args.workers), "--out", str(out)]
+    cmd += (["--hours", str(args.hours)] if args.hours else []) + (["--no-progress"] if args.no_progress else [])
+    subprocess.run(cmd, check=True)
+
+    from agents.sb3 import atomic_write_text
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))["results"]
+    results[POLICY] = results.pop(f"sb3:{model}")
+    acc = acceptance(results)
+    note = ("Model chosen on held-out train seeds; the test seeds were not seen in training or model selection."
+            if cfg.eval.seeds == "holdout" else
+            "Caution: the run evaluated on the test seeds during training (eval.seeds: test), so the best-model "
+            "choice has seen them and these figures are optimistic.")
+    atomic_write_text(out / "acceptance.json", json.dumps({"model": str(model), **acc}, indent=1))
+    text = acceptance_markdown(acc, model, note)
+    atomic_write_text(out / "acceptance.md", text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
