@@ -15,7 +15,8 @@ Two balances, each used when the log carries its inputs (``result.notes`` says w
   ``d``/``g`` the daf fuel's O2 demand / net gas, :mod:`sim.subsystems.waste`), which is linear in
   ``m`` and solved in closed form.
 
-Where both ran the moisture is their mean. Estimates are smoothed over ``smooth_s`` (default
+Where both ran, the energy balance gives the moisture (it rests on the steam meter; the O2
+balance on the air meters, often biased by leakage) and the O2 balance fills its gaps. Estimates are smoothed over ``smooth_s`` (default
 10 min) and refer to the waste burning at that time. :func:`write_scenario` turns them into a
 scenario (``scenario=from_log:DIR``): crane grabs scheduled so that the estimated waste reaches
 the grate when it did in the log (shifted back by the hopper's residence and the feed dynamics).
@@ -106,7 +107,9 @@ def estimate(log: PlantLog, plant: str | PlantConfig = "reference_750tpd", scena
         notes.append("no O2 balance: needs o2_wet_vol_pct, primary_air_nm3_h and secondary_air_nm3_h")
     if not moist:
         raise ValueError("disturbance estimation needs steam flow, or O2 with both air flows, besides the feed")
-    m = pd.concat(moist, axis=1).mean(axis=1, skipna=True)
+    # The energy balance rests on the steam meter, the best-kept instrument of a plant; the O2
+    # balance on the air meters, often biased by leakage. Energy where it exists, O2 to fill in.
+    m = moist[0] if len(moist) == 1 else moist[0].fillna(moist[1])
     window = max(int(round(smooth_s / log.step_s)), 1)
     m = m.rolling(window, min_periods=1, center=True).mean()
     out["waste_moisture_pct"] = m
@@ -169,6 +172,7 @@ def write_scenario(est: Estimate, out_dir: str | Path, plant: str | PlantConfig 
                 duration_h=max(round(float(t[-1]) / 3600.0, 4), 0.01), slugs=slugs)
     data["waste"]["moisture_mean_pct"] = round(first, 3)
     load_scenario(data)  # validate before writing
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     path = Path(out_dir) / "scenario.yaml"
     write_text(path, yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     return path

@@ -6,11 +6,15 @@
 - ``lag_s``: the shift maximising the cross-correlation of the mean-removed series within
   ``max_lag_s``; positive when the simulation lags behind the log [s].
 
-Only instants where both series are finite count; ``n`` says how many.
+Only instants where both series are finite count; ``n`` says how many. A logged series that
+does not vary (a dosing left at one value) has no NRMSE or fit (NaN); RMSE and bias remain.
 """
 from __future__ import annotations
 
 import numpy as np
+
+#: A series whose range is below this share of its level (+1) counts as constant [-].
+CONSTANT_RTOL = 1e-6
 
 
 def compare(logged: np.ndarray, simulated: np.ndarray, step_s: float, max_lag_s: float = 900.0) -> dict[str, float]:
@@ -25,9 +29,10 @@ def compare(logged: np.ndarray, simulated: np.ndarray, step_s: float, max_lag_s:
     rmse = float(np.sqrt(np.mean(e * e)))
     span = float(np.ptp(y[ok]))
     dev = float(np.linalg.norm(y[ok] - y[ok].mean()))
+    varies = span > CONSTANT_RTOL * (abs(float(y[ok].mean())) + 1.0)
     return {"n": n, "rmse": rmse, "bias": float(e.mean()),
-            "nrmse": rmse / span if span > 0 else float("nan"),
-            "fit_pct": 100.0 * (1.0 - float(np.linalg.norm(e)) / dev) if dev > 0 else float("nan"),
+            "nrmse": rmse / span if varies else float("nan"),
+            "fit_pct": 100.0 * (1.0 - float(np.linalg.norm(e)) / dev) if varies else float("nan"),
             "lag_s": lag_s(y, s, step_s, max_lag_s)}
 
 
