@@ -2,14 +2,17 @@
 
     python scripts/bench_speed.py [--steps N] [--repeats R] [--json PATH]
 
-Prints a table: microseconds per step of ``WtE/Incinerator-v0`` (10 s control interval, created
-with ``gymnasium.make``, uniform random actions, reset when an episode ends) and of
-``CartPole-v1`` timed by the same loop, their ratio, and the simulated plant seconds per wall
-second of ``Plant.advance(10)`` at the design commands. Each figure is the best of ``--repeats``
-timed runs after a warm-up (the first plant in a process compiles numba code). Actions are drawn
-before the clock starts, so the figures are step (and reset) time only. With ``--json PATH`` the
-figures are written there atomically (temp file, then ``os.replace``). Timing never fails: the
-figures are reported, not judged.
+Prints a table: microseconds per step of every registered ``WtE/*`` environment
+(``sim.envs.ENV_IDS``: ``WtE/Incinerator-v0``, ``WtE/IncineratorSupervisory-v0``; 10 s control
+interval, created with ``gymnasium.make``, uniform random actions, reset when an episode ends)
+and of ``CartPole-v1`` timed by the same loop, each WtE figure's ratio to CartPole, and the
+simulated plant seconds per wall second of ``Plant.advance(10)`` at the design commands. Each
+figure is the best of ``--repeats`` timed runs after a warm-up (the first plant in a process
+compiles numba code). Actions are drawn before the clock starts, so the figures are step (and
+reset) time only. With ``--json PATH`` the figures are written there atomically (temp file, then
+``os.replace``). Timing never fails: the figures are reported, not judged. JSON shape: ``{"env":
+{id: {"us_per_step", "ratio_to_cartpole", "control_interval_s", "steps", "resets"}, ...},
+"cartpole_us_per_step", "plant_advance", "machine", "date", "steps", "repeats"}``.
 """
 from __future__ import annotations
 
@@ -28,7 +31,6 @@ import numpy as np
 
 import sim
 
-WTE_ID = "WtE/Incinerator-v0"
 CARTPOLE_ID = "CartPole-v1"
 CONTROL_INTERVAL_S = 10.0
 WARMUP_STEPS = 200
@@ -120,25 +122,27 @@ def main(argv: list[str] | None = None) -> dict:
     if args.steps < 1 or args.repeats < 1:
         parser.error(f"--steps and --repeats must be >= 1, got {args.steps} and {args.repeats}")
 
-    wte = time_env(WTE_ID, args.steps, args.repeats, control_interval_s=CONTROL_INTERVAL_S)
+    wte = {env_id: time_env(env_id, args.steps, args.repeats, control_interval_s=CONTROL_INTERVAL_S)
+           for env_id in sim.envs.ENV_IDS}
     cart = time_env(CARTPOLE_ID, args.steps, args.repeats)
     adv = time_plant_advance(args.steps, args.repeats)
-    ratio = wte["us_per_step"] / cart["us_per_step"]
+    for figures in wte.values():
+        figures["ratio_to_cartpole"] = figures["us_per_step"] / cart["us_per_step"]
 
-    rows = [
-        ("WtE/Incinerator-v0 step (10 s)", f"{wte['us_per_step']:10.1f} us", f"{wte['resets']} resets"),
-        ("CartPole-v1 step", f"{cart['us_per_step']:10.1f} us", f"{cart['resets']} resets"),
-        ("ratio WtE / CartPole", f"{ratio:10.1f} x", ""),
-        ("Plant.advance(10 s)", f"{adv['us_per_advance_10s']:10.1f} us",
-         f"{adv['sim_seconds_per_wall_second']:,.0f} sim s / wall s"),
-    ]
+    rows = [("CartPole-v1 step", f"{cart['us_per_step']:10.1f} us", f"{cart['resets']} resets")]
+    for env_id, f in wte.items():
+        rows.append((f"{env_id} step (10 s)", f"{f['us_per_step']:10.1f} us",
+                     f"ratio to CartPole {f['ratio_to_cartpole']:.1f} x, {f['resets']} resets"))
+    rows.append(("Plant.advance(10 s)", f"{adv['us_per_advance_10s']:10.1f} us",
+                 f"{adv['sim_seconds_per_wall_second']:,.0f} sim s / wall s"))
     print(f"bench_speed: {args.steps} steps, best of {args.repeats}")
     for name, value, note in rows:
-        print(f"  {name:<32} {value:>14}   {note}")
+        print(f"  {name:<44} {value:>14}   {note}")
 
     result = {
-        "env": {WTE_ID: {"us_per_step": wte["us_per_step"], "ratio_to_cartpole": ratio,
-                         "control_interval_s": CONTROL_INTERVAL_S, "steps": args.steps, "resets": wte["resets"]}},
+        "env": {env_id: {"us_per_step": f["us_per_step"], "ratio_to_cartpole": f["ratio_to_cartpole"],
+                         "control_interval_s": CONTROL_INTERVAL_S, "steps": args.steps, "resets": f["resets"]}
+                for env_id, f in wte.items()},
         "cartpole_us_per_step": cart["us_per_step"],
         "plant_advance": adv,
         "machine": machine(),

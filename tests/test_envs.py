@@ -411,7 +411,11 @@ def test_bench_speed_script_writes_json(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "CartPole-v1" in proc.stdout and "ratio" in proc.stdout
     data = json.loads(out.read_text())
-    assert set(data["env"][ENV_ID]) >= {"us_per_step", "ratio_to_cartpole"}
+    assert set(data["env"]) == set(ALL_IDS)  # every registered WtE id is measured
+    for env_id in ALL_IDS:
+        assert set(data["env"][env_id]) >= {"us_per_step", "ratio_to_cartpole"}
+        assert data["env"][env_id]["ratio_to_cartpole"] == pytest.approx(
+            data["env"][env_id]["us_per_step"] / data["cartpole_us_per_step"])
     assert data["cartpole_us_per_step"] > 0
     assert data["plant_advance"]["sim_seconds_per_wall_second"] > 0
     assert isinstance(data["machine"], dict) and data["date"]

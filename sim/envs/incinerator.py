@@ -52,9 +52,13 @@ def to_action(commands: Mapping[str, float], lower: np.ndarray, upper: np.ndarra
 
 def commands_to_action(commands: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """:func:`to_action` for a float array of commands in ACTUATORS order (no name checks)."""
-    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
-    a = 2.0 * (commands - lower) / (upper - lower) - 1.0
-    return np.clip(a, -1.0, 1.0).astype(np.float32)
+    a = np.subtract(commands, lower, dtype=float)  # a = 2 (c - lower) / (upper - lower) - 1, in place
+    a *= 2.0
+    a /= np.subtract(upper, lower, dtype=float)
+    a -= 1.0
+    np.minimum(a, 1.0, out=a)
+    np.maximum(a, -1.0, out=a)
+    return a.astype(np.float32)
 
 
 def to_commands(action: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
