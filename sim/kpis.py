@@ -67,9 +67,13 @@ emissions
     ``emissions_g_per_t[p]`` for ``nox, so2, hcl, co, dust, nh3``: mass emitted per tonne of waste.
     The reported concentration is taken back to the actual dry gas,
     ``C_dry = C_ref * (21 - O2_dry) / (21 - 11)`` (inverse of :func:`sim.units.to_reference_o2`),
-    and multiplied by the dry flue-gas flow ``Q_dry = Q_wet * O2_wet / O2_dry`` (the O2 amount is
-    the same wet or dry). Needs ``flue_gas_flow_nm3_h``, ``o2_wet_vol_pct`` and truth
-    ``o2_dry_vol_pct``; samples with ``O2_dry <= 0`` are treated as NaN.
+    and multiplied by the dry flue-gas flow ``Q_dry = Q_wet * r`` with the dry/wet ratio
+    ``r = O2_wet / O2_dry`` (the O2 amount is the same wet or dry). ``O2_wet`` is the analyser
+    reading, which lags the true ``O2_dry`` by tens of seconds, so ``r`` is only used where
+    ``O2_dry >= 1 vol %`` and clipped to [0.6, 1] (flue-gas water 0-40 vol %; design ≈ 19 %, domain
+    §2); elsewhere (O2 collapsing in an overload or a flame loss) ``r`` is the median of the run's
+    valid ratios, since the water content moves slowly. Needs ``flue_gas_flow_nm3_h``,
+    ``o2_wet_vol_pct`` and truth ``o2_dry_vol_pct``.
     ``dioxin_proxy_ng_teq_per_t``: the same for the dioxin proxy (truth ``dioxin_ng_teq_nm3``), in
     ng TEQ per tonne of waste.
 cost
@@ -152,6 +156,10 @@ _REAGENTS: Mapping[str, str] = {
 _S_PER_H = 3600.0
 _KWH_PER_MWH = 1000.0
 _G_PER_MG = 1e-3
+#: Range of the dry/wet flue-gas ratio [-]: flue-gas water 0-40 vol % (design ≈ 19 %, domain §2),
+#: and the O2_dry [vol %] below which O2_wet / O2_dry is not a usable estimate of it.
+_DRY_WET_RATIO_RANGE = (0.6, 1.0)
+_MIN_O2_FOR_RATIO_PCT = 1.0
 #: Absolute tolerance on times [s] for block edges and coverage comparisons.
 _TIME_TOL_S = 1e-6
 
@@ -418,12 +426,17 @@ def _compliance(col, time_s: np.ndarray, weights_s: np.ndarray, standard: str) -
 
 
 def _dry_flue_gas_nm3_h(col) -> np.ndarray | None:
-    """Dry flue-gas flow [Nm3/h] = wet flow * O2_wet / O2_dry (same O2 amount); NaN where O2_dry <= 0."""
+    """Dry flue-gas flow [Nm3/h] = wet flow * dry/wet ratio (see the module docstring)."""
     wet, o2_wet, o2_dry = col("flue_gas_flow_nm3_h"), col("o2_wet_vol_pct"), col("o2_dry_vol_pct")
     if wet is None or o2_wet is None or o2_dry is None:
         return None
-    o2_dry = np.where(o2_dry > 0.0, o2_dry, np.nan)
-    return wet * o2_wet / o2_dry
+    usable = np.isfinite(o2_wet) & (o2_dry >= _MIN_O2_FOR_RATIO_PCT)
+    if not usable.any():
+        return None
+    ratio = np.clip(o2_wet[usable] / o2_dry[usable], *_DRY_WET_RATIO_RANGE)
+    full = np.full(wet.shape, np.median(ratio))
+    full[usable] = ratio
+    return wet * full
 
 
 def _emissions(col, weights_s: np.ndarray) -> dict:

@@ -339,6 +339,19 @@ def test_emissions_mass_per_tonne_by_hand():
     assert r["loi_pct_mean"] == pytest.approx(2.5)
 
 
+def test_emissions_survive_an_o2_collapse():
+    # 1 h at 60 s; 9 % O2 dry / 7.2 % wet (ratio 0.8) except 5 min where the true O2 collapses to
+    # 1e-6 % while the lagging analyser still reads 3 %: the raw ratio would be 3e6. There the
+    # run's median ratio 0.8 is used, so the mass is 200 * (21 - O2) / 10 * 150,000 * 0.8 per hour.
+    low = lambda t: (t >= 1200) & (t < 1500)
+    df = frame(3600, 60, nox_mg_nm3=200.0, o2_dry_vol_pct=lambda t: np.where(low(t), 1e-6, 9.0),
+               o2_wet_vol_pct=lambda t: np.where(low(t), 3.0, 7.2), flue_gas_flow_nm3_h=150_000.0,
+               feed_actual_t_h=30.0)
+    normal, collapsed = 200 * 12 / 10 * 120_000, 200 * 21 / 10 * 120_000  # mg/h
+    expected_g_per_t = (55 * normal + 5 * collapsed) / 60 / 30.0 * 1e-3
+    assert kpis.compute(df)["emissions_g_per_t"]["nox"] == pytest.approx(expected_g_per_t)
+
+
 def test_emissions_need_dry_o2_and_flow():
     df = frame(3600, 60, nox_mg_nm3=200.0, o2_wet_vol_pct=7.2, flue_gas_flow_nm3_h=1.5e5,
                feed_actual_t_h=30.0)
