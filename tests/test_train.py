@@ -1,0 +1,221 @@
+"""Training from scripts: run folder, resume, determinism, config errors, safe policy loading."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import agents
+import sim  # noqa: F401  (registers the environments)
+from agents import learned
+from agents.residual import ResidualWrapper
+from agents.sb3 import load_model, read_card
+from agents.train_config import ConfigError, load_config
+from agents.training import ScenarioMix, make_env, run_policy_episode
+from sim.config import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+#: A tiny but complete run: 2 envs x 128 steps per PPO rollout, evaluation and checkpoint every
+#: 256 steps on one 6-min held-out episode.
+TINY = ["total_timesteps=512", "algo.n_steps=128", "algo.batch_size=64", "algo.n_epochs=2", "vec_env.n_envs=2",
+        "env.episode_hours=0.25", "eval.every_steps=256", "eval.max_episodes=1", "eval.episode_hours=0.1",
+        "checkpoint_every_steps=256", "progress_bar=false"]
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _train(out: Path, config: str = "ppo_residual", extra: tuple[str, ...] = ()) -> Path:
+    rc = _script("train").main(["--config", str(ROOT / "configs" / "agents" / f"{config}.yaml"), "--out", str(out),
+                                *TINY, *extra])
+    assert rc == 0
+    return out
+
+
+def _parameters(zip_path: Path) -> dict[str, torch.Tensor]:
+    return load_model(zip_path, read_card(zip_path)).policy.state_dict()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    return _train(tmp_path_factory.mktemp("train") / "run")
+
+
+def test_run_folder_holds_config_versions_model_and_normalisation(run):
+    for name in ("config.yaml", "versions.json", "model.zip", "model.json", "best_model.zip", "best_model.json",
+                 "evaluations.csv", "training_curve.png", "throughput.json", "logs/progress.csv",
+                 "checkpoints/step_256.zip", "checkpoints/step_512.json"):
+        assert (run / name).is_file(), name
+    cfg = load_config(run / "config.yaml")  # the exact config, reloadable, overrides included
+    assert cfg.total_timesteps == 512 and cfg.vec_env.n_envs == 2 and cfg.env.residual.scale == 0.1
+    versions = json.loads((run / "versions.json").read_text())
+    assert versions["packages"]["stable-baselines3"] and versions["packages"]["torch"]
+    card = read_card(run / "model.zip")
+    assert card["num_timesteps"] == 512 and card["env"]["residual"]["base"] == "rule_based"
+    norm = card["normalisation"]
+    # 28 + 1 observation elements of the env, 9 of the base action; statistics were learned
+    assert len(norm["obs_mean"]) == len(card["observation_space"]["low"]) == 29 + 9
+    assert norm["obs_count"] > 512 and np.all(np.asarray(norm["obs_var"]) > 0)
+    evals = (run / "evaluations.csv").read_text().splitlines()
+    assert evals[0].startswith("timesteps,mean_reward") and len(evals) == 3  # at 256 and 512 steps
+    tp = json.loads((run / "throughput.json").read_text())
+    assert tp["env_steps"] == 512 and 0 < tp["env_share_of_training"] < 1
+
+
+def test_same_seed_same_config_same_parameters_bit_for_bit(run, tmp_path):
+    again = _train(tmp_path / "again")
+    a, b = _parameters(run / "model.zip"), _parameters(again / "model.zip")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    other = _train(tmp_path / "other", extra=("seed=1",))
+    c = _parameters(other / "model.zip")
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_resume_continues_the_step_counter(run, tmp_path):
+    copy = tmp_path / "resumed"
+    shutil.copytree(run, copy)
+    assert _script("train").main(["--resume", str(copy), "total_timesteps=768", "progress_bar=false"]) == 0
+    assert read_card(copy / "model.zip")["num_timesteps"] == 768
+    assert (copy / "checkpoints" / "step_768.zip").is_file()
+    assert len((copy / "evaluations.csv").read_text().splitlines()) == 4  # one more evaluation, at 768
+    with pytest.raises(ConfigError, match=r"\['seed'\] differ"):
+        _script("train").main(["--resume", str(copy), "total_timesteps=1024", "seed=5"])
+
+
+def test_config_errors_name_the_field(tmp_path, capsys):
+    path = ROOT / "configs" / "agents" / "ppo_residual.yaml"
+    with pytest.raises(ConfigError, match=r"algo:.*'learning_rat' is not a hyperparameter of PPO"):
+        load_config(path, ["algo.learning_rat=1e-4"])
+    with pytest.raises(ConfigError, match=r"vec_env\.kinds: unknown key"):
+        load_config(path, ["vec_env.kinds=subproc"])
+    with pytest.raises(ConfigError, match=r"env\.residual\.scale: .*less than or equal to 1"):
+        load_config(path, ["env.residual.scale=3"])
+    with pytest.raises(ConfigError, match=r"env\.id: .*'WtE/Nope-v0' is not a registered environment"):
+        load_config(path, ["env.id=WtE/Nope-v0"])
+    with pytest.raises(ConfigError, match=r"expected KEY.PATH=VALUE"):
+        load_config(path, ["learning_rate"])
+    assert load_config(path, ["algo.learning_rate=1e-4"]).algo.hyperparameters["learning_rate"] == 1e-4
+    # the script reports the error and exits 2 without training
+    assert _script("train").main(["--config", str(path), "--out", str(tmp_path / "x"), "total_timesteps=0"]) == 2
+    assert "total_timesteps" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_sb3_controller_reproduces_the_policy_actions(run):
+    """``sb3:PATH`` (safe loader, card statistics, residual layer on plain Incinerator-v0) acts
+    exactly like the SB3 model loaded the usual way behind the residual wrapper."""
+    from stable_baselines3 import PPO
+
+    card = read_card(run / "model.zip")
+    norm = card["normalisation"]
+    model = PPO.load(run / "model.zip", device="cpu")  # the ordinary (unpickling) path, on our own file
+    wrapped = make_env(load_config(run / "config.yaml").env, "steady_design", episode_hours=0.1)
+    obs, info = wrapped.reset(seed=1000)
+    expected = []
+    for _ in range(20):
+        x = np.clip((obs - np.asarray(norm["obs_mean"])) / np.sqrt(np.asarray(norm["obs_var"]) + norm["epsilon"]),
+                    -norm["clip_obs"], norm["clip_obs"]).astype(np.float32)
+        a, _ = model.predict(x, deterministic=True)
+        obs, *_ = wrapped.step(a)
+        expected.append(wrapped.unwrapped.plant.actuators["feed_rate_t_h"])
+    env = gym.make("WtE/Incinerator-v0", scenario="steady_design", episode_hours=0.1)
+    ctl = agents.make_controller(f"sb3:{run / 'model.zip'}", env)
+    obs, info = env.reset(seed=1000)
+    ctl.reset(1000)
+    got = []
+    for _ in range(20):
+        obs, _, _, _, info = env.step(ctl.act(obs, info))
+        got.append(info["actuators"]["feed_rate_t_h"])
+    assert got == expected
+
+
+def test_supervisory_policy_drives_incinerator_like_its_own_env(tmp_path):
+    run = _train(tmp_path / "sup", "ppo_supervisory", ("total_timesteps=256", "env.scenarios=[steady_design]"))
+    sup = gym.make("WtE/IncineratorSupervisory-v0", scenario="wet_slug", episode_hours=0.2)
+    ctl_sup = agents.make_controller(f"sb3:{run / 'model.zip'}", sup)
+    ctl_sup.reset(7)
+    a = run_policy_episode(sup, ctl_sup.act, seed=7)
+    inc = gym.make("WtE/Incinerator-v0", scenario="wet_slug", episode_hours=0.2)
+    ctl_inc = agents.make_controller(f"sb3:{run / 'model.zip'}", inc)
+    ctl_inc.reset(7)
+    b = run_policy_episode(inc, ctl_inc.act, seed=7)
+    assert a == b
+
+
+def test_loading_refuses_pickled_attributes_it_cannot_replace(run, tmp_path):
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(run / "model.zip") as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.namelist():
+            data = src.read(item)
+            if item == "data":
+                d = json.loads(data)
+                d["payload"] = {":type:": "<class 'object'>", ":serialized:": "gAROLg=="}  # pickle of None
+                data = json.dumps(d).encode()
+            dst.writestr(item, data)
+    shutil.copy(run / "model.json", bad.with_suffix(".json"))
+    with pytest.raises(ValueError, match="'payload' is stored pickled .* refusing to unpickle"):
+        load_model(bad, read_card(bad))
+
+
+def test_sb3_controller_rejects_a_mismatched_env_and_missing_card(run, tmp_path):
+    with pytest.raises(ValueError, match="residual layer; it cannot drive 'WtE/IncineratorSupervisory-v0'"):
+        agents.make_controller(f"sb3:{run / 'model.zip'}", gym.make("WtE/IncineratorSupervisory-v0"))
+    lone = tmp_path / "lone.zip"
+    shutil.copy(run / "model.zip", lone)
+    with pytest.raises(FileNotFoundError, match="policy card .*lone.json"):
+        agents.make_controller(f"sb3:{lone}", gym.make("WtE/Incinerator-v0"))
+
+
+def test_learned_without_a_shipped_policy_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(learned, "MODEL_PATH", tmp_path / "model.zip")
+    with pytest.raises(FileNotFoundError, match="controller 'learned': no shipped policy file"):
+        agents.make_controller("learned", gym.make("WtE/Incinerator-v0"))
+
+
+def test_residual_zero_correction_is_rule_based_and_corrections_are_bounded():
+    def feed(env, act, n=30):
+        obs, info = env.reset(seed=3)
+        out = []
+        for _ in range(n):
+            obs, _, _, _, info = env.step(act(obs, info))
+            out.append(info["actuators"]["feed_rate_t_h"])
+        return np.array(out)
+
+    plain = gym.make("WtE/Incinerator-v0", episode_hours=0.2)
+    acc = agents.make_controller("rule_based", plain)
+    acc.reset(3)
+    reference = feed(plain, acc.act)
+    wrapped = ResidualWrapper(gym.make("WtE/Incinerator-v0", episode_hours=0.2), scale=0.1)
+    assert wrapped.action_space.shape == (4,) and wrapped.observation_space.shape == (29 + 9,)
+    assert np.array_equal(feed(wrapped, lambda o, i: np.zeros(4, dtype=np.float32)), reference)
+    # full positive correction on the feed: +0.1 of the half range (45 t/h / 2) on the ACC's first command
+    first = feed(wrapped, lambda o, i: np.array([1, 0, 0, 0], dtype=np.float32), n=1)[0]
+    assert first == pytest.approx(reference[0] + 0.1 * 22.5, abs=1e-4)
+
+
+def test_scenario_mix_draws_training_seeds_of_its_scenarios():
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_supervisory.yaml")
+    seeds = {n: pair[0] for n, pair in cfg.seeds().items()}
+    test = {n: set(load_scenario(n).test_seeds) for n in seeds}
+    assert all(not (set(s) & test[n]) for n, s in seeds.items())
+    mix = ScenarioMix({n: make_env(cfg.env, n, episode_hours=0.01) for n in seeds}, seeds)
+
+    def draw(n=40):
+        first = [mix.reset(seed=0)[1]]
+        return first + [mix.reset()[1] for _ in range(n - 1)]
+
+    drawn = draw()
+    assert {d["scenario"] for d in drawn} == set(seeds)
+    assert all(d["plant_seed"] in seeds[d["scenario"]] for d in drawn)
+    assert [(d["scenario"], d["plant_seed"]) for d in draw()] == [(d["scenario"], d["plant_seed"]) for d in drawn]
