@@ -46,6 +46,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.config import ConfigError as _SimConfigError
+from sim.config import _format_errors  # the project's one wording of validation errors
 from sim.config import load_scenario
 from sim.units import ACTUATORS
 
@@ -57,7 +59,7 @@ RESERVED = {"self", "policy", "env", "seed", "device", "tensorboard_log", "verbo
             "policy_kwargs", "kwargs", "args"}
 
 
-class ConfigError(ValueError):
+class ConfigError(_SimConfigError):
     """A training config or override is invalid (the message names the field)."""
 
 
@@ -238,16 +240,7 @@ def validate(data: dict, source: str = "<dict>") -> TrainConfig:
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"invalid training config {source}:"]
-        for e in err.errors():
-            field = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            if e["type"] == "extra_forbidden":
-                lines.append(f"  {field}: unknown key (value {e.get('input')!r})")
-            elif e["type"] == "missing":
-                lines.append(f"  {field}: missing")
-            else:
-                lines.append(f"  {field}: {e['msg']} (got {e.get('input')!r})")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(_format_errors(err, source)) from None
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
