@@ -79,20 +79,22 @@ def test_every_id_is_registered():
     assert all(i in gym.registry for i in ALL_IDS)
 
 
+@pytest.mark.parametrize("scenario", ["steady_design", "feed_quality_forecast"])
 @pytest.mark.parametrize("env_id", ALL_IDS)
-def test_gymnasium_check_env_without_warnings(env_id):
+def test_gymnasium_check_env_without_warnings(env_id, scenario):
     from gymnasium.utils.env_checker import check_env
 
-    e = gym.make(env_id)
+    e = gym.make(env_id, scenario=scenario)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(e.unwrapped)
 
 
+@pytest.mark.parametrize("scenario", ["steady_design", "feed_quality_forecast"])
 @pytest.mark.parametrize("env_id", ALL_IDS)
-def test_sb3_check_env_without_warnings(env_id):
+def test_sb3_check_env_without_warnings(env_id, scenario):
     sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
-    e = gym.make(env_id)
+    e = gym.make(env_id, scenario=scenario)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sb3_checker.check_env(e)
@@ -130,6 +132,49 @@ def test_observations_stay_in_space_under_random_actions(env_id):
         assert np.isfinite(reward)
         if terminated or truncated:
             env.reset()
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_steam_setpoint_channel_follows_the_scenarios_setpoint_steps(env_id):
+    """load_change with its first step moved to 60 s: element 17 moves from design to 58 t/h."""
+    scenario = sim.load_scenario("load_change", {"steam_setpoint_steps": [{"at_h": 60 / 3600, "steam_t_h": 58.0}]})
+    env = gym.make(env_id, scenario=scenario)
+    names = env.unwrapped.observation_names
+    i_sp, i_steam = names.index("steam_flow_setpoint_t_h"), names.index("steam_flow_t_h")
+    obs, info = env.reset(seed=0)
+    design = info["measurements"]["steam_flow_t_h"]  # at reset the plant is at its design point
+    scale = 0.1 * design
+    assert obs[i_sp] == pytest.approx(0.0, abs=1e-6)
+    for _ in range(8):
+        obs, _, _, _, info = env.step(nominal_action(env))
+    assert obs[i_sp] == pytest.approx((58.0 - design) / scale, rel=1e-5)
+    assert info["truth"]["steam_flow_setpoint_t_h"] == 58.0
+    # the tracking error is the difference of the two channels
+    assert obs[i_steam] - obs[i_sp] == pytest.approx((info["measurements"]["steam_flow_t_h"] - 58.0) / scale, abs=1e-5)
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_feed_moisture_forecast_channel_only_with_a_forecast(env_id):
+    plain = gym.make(env_id)
+    env = gym.make(env_id, scenario="feed_quality_forecast")
+    names = env.unwrapped.observation_names
+    assert "feed_moisture_forecast_pct" not in plain.unwrapped.observation_names
+    assert names.index("feed_moisture_forecast_pct") == 18 and len(names) == len(plain.unwrapped.observation_names) + 1
+    assert env.observation_space.shape == (len(names),)
+    env.action_space.seed(1)
+    obs, _ = env.reset(seed=1)
+    seen = []
+    for _ in range(60):  # 10 min: new grabs are imaged and the forecast moves
+        forecast = env.unwrapped.plant.moisture_forecast_pct
+        assert obs[18] == pytest.approx((forecast - 48.0) / 5.0, rel=1e-5)
+        assert obs in env.observation_space
+        seen.append(obs[18])
+        obs, _, terminated, truncated, _ = env.step(nominal_action(env))
+        assert not (terminated or truncated)
+    assert np.ptp(seen) > 0.01
+    # the forecast leads the moisture that reaches the grate: it tracks the upcoming (true) moisture
+    upcoming = env.unwrapped.plant.upcoming_moisture_pct
+    assert abs(env.unwrapped.plant.moisture_forecast_pct - upcoming) < 4 * 2.0  # imaging error 2 points per grab
 
 
 # ------------------------------------------------------------------ actions ---

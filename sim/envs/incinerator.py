@@ -17,7 +17,7 @@ from .reward import (EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, Re
                      reward_terms)
 
 __all__ = ["IncineratorEnv", "to_action", "to_commands", "commands_to_action", "observation_normalisation",
-           "OBSERVATION_NAMES"]
+           "normalised_channels", "OBSERVATION_NAMES", "FORECAST_CHANNEL"]
 
 #: Bound of the normalised measurement channels of the observation.
 OBS_CLIP = 10.0
@@ -29,9 +29,17 @@ NH3_REFERENCE_MG_NM3 = 10.0
 #: Channels normalised by :func:`observation_normalisation`: the measurements, then the
 #: plant's steam-flow setpoint (known to the DCS, so not hidden truth).
 NORMALISED_CHANNELS: tuple[str, ...] = MEASUREMENTS + ("steam_flow_setpoint_t_h",)
-#: Names of the observation elements of ``WtE/Incinerator-v0``, in order.
-OBSERVATION_NAMES: tuple[str, ...] = NORMALISED_CHANNELS + ("time_of_day_sin", "time_of_day_cos") + tuple(
-    f"last_action_{a}" for a in ACTUATORS)
+#: The crane-imaging moisture forecast (``Plant.moisture_forecast_pct``), a further normalised
+#: channel after the setpoint when the scenario has a ``forecast``.
+FORECAST_CHANNEL = "feed_moisture_forecast_pct"
+#: Scale of the forecast channel [wt % points]: 5 points of moisture are about 1.3 MJ/kg, 18 % of
+#: the design LHV (≈ 0.26 MJ/kg per point, configs/scenarios/feed_quality_forecast.yaml), about
+#: the grab-to-grab spread of domain.md §5.
+FORECAST_SCALE_PCT = 5.0
+_TIME_AND_ACTION = ("time_of_day_sin", "time_of_day_cos") + tuple(f"last_action_{a}" for a in ACTUATORS)
+#: Names of the observation elements of ``WtE/Incinerator-v0``, in order (scenarios without a
+#: forecast; ``env.observation_names`` is always the env's own layout).
+OBSERVATION_NAMES: tuple[str, ...] = NORMALISED_CHANNELS + _TIME_AND_ACTION
 _N_MEAS, _N_ACT, _N_NORM = len(MEASUREMENTS), len(ACTUATORS), len(NORMALISED_CHANNELS)
 _POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
 
@@ -76,8 +84,15 @@ def to_commands(action: np.ndarray, lower: np.ndarray, upper: np.ndarray, out: n
 
 
 # ------------------------------------------------------------------ observation ---
+def normalised_channels(scenario: ScenarioConfig) -> tuple[str, ...]:
+    """The normalised channels of the observation: NORMALISED_CHANNELS, then FORECAST_CHANNEL if
+    the scenario has a ``forecast``."""
+    return NORMALISED_CHANNELS + ((FORECAST_CHANNEL,) if scenario.forecast is not None else ())
+
+
 def observation_normalisation(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
-    """(reference, scale) arrays in NORMALISED_CHANNELS order; normalised = (value - ref) / scale.
+    """(reference, scale) arrays over :func:`normalised_channels` of the plant's scenario;
+    normalised = (value - ref) / scale.
 
     "design" is the plant's own design steady state (its measurements at t = 0), so the table
     follows the plant config. See :class:`IncineratorEnv` for the table.
@@ -105,8 +120,10 @@ def observation_normalisation(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
         "net_power_mw": (d["net_power_mw"], 0.2 * d["net_power_mw"]),
     }
     table["steam_flow_setpoint_t_h"] = table["steam_flow_t_h"]  # obs[0] - obs[17] = normalised tracking error
-    ref = np.array([table[k][0] for k in NORMALISED_CHANNELS], dtype=float)
-    scale = np.array([table[k][1] for k in NORMALISED_CHANNELS], dtype=float)
+    table[FORECAST_CHANNEL] = (plant.config.waste.moisture_pct, FORECAST_SCALE_PCT)  # design waste moisture
+    channels = normalised_channels(plant.scenario)
+    ref = np.array([table[k][0] for k in channels], dtype=float)
+    scale = np.array([table[k][1] for k in channels], dtype=float)
     return ref, scale
 
 
@@ -170,8 +187,10 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Observation Space
 
-    ``Box(float32, shape=(29,))`` (names in :data:`OBSERVATION_NAMES`). Elements 0-16 are the DCS measurements (CEMS values dry at
-    11 % O2, as the CEMS reads them, with its delay and lag), each normalised as
+    ``Box(float32, shape=(29,))``, or ``(30,)`` when the scenario has a feed-moisture forecast
+    (names in ``env.observation_names``; without forecast also :data:`OBSERVATION_NAMES`). Elements
+    0-16 are the DCS measurements (CEMS values dry at 11 % O2, as the CEMS reads them, with its
+    delay and lag), each normalised as
     ``(value - reference) / scale`` and clipped to [-10, 10]. "design" is the plant's design
     steady state (its measurements at t = 0, computed when the env is built; the figures shown
     are ``reference_750tpd``'s, approximately);
@@ -205,6 +224,17 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     Element 17 is the plant's steam-flow setpoint (``plant.steam_setpoint_t_h``; scenarios may
     change it over time), normalised like the steam flow, so ``obs[0] - obs[17]`` is the tracking
     error in units of 10 % of the design steam flow; it is clipped to [-10, 10] and never noisy.
+
+    With a scenario that has a ``forecast`` (crane imaging, e.g. ``feed_quality_forecast``) one more
+    normalised channel follows the setpoint, and time of day and last action move up by one:
+
+    | Num | Channel                    | Unit | reference                         | scale        |
+    |-----|----------------------------|------|-----------------------------------|--------------|
+    | 18  | feed_moisture_forecast_pct | wt % | design waste moisture (48)        | 5 wt % points |
+
+    It is ``Plant.moisture_forecast_pct``: the imaged moisture of the waste the feeder takes in the
+    scenario's forecast horizon (30 min), with the imaging error; while the hopper is empty (no
+    forecast) it reads 0 (the reference). Like the setpoint it is a known signal, not noisy.
 
     With ``observation_noise = s > 0`` each normalised measurement gets additive Gaussian noise of
     standard deviation ``s`` (i.e. ``s`` times the channel's scale), drawn from the plant's RNG
@@ -298,22 +328,25 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
                              "must be positive (it normalises the reward)")
 
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_ACT,), dtype=np.float32)
+        self._forecast = self._scenario_cfg.forecast is not None
+        self._n_norm = len(self._obs_ref)
+        #: Names of this env's observation elements, in order.
+        self.observation_names = normalised_channels(self._scenario_cfg) + _TIME_AND_ACTION
         self.observation_space = self._observation_box(0)
 
         # preallocated step buffers
         self._action = np.zeros(_N_ACT)          # clipped action of this step (float64)
         self._last_action = np.zeros(_N_ACT)     # ... of the previous step
         self._commands = np.zeros(_N_ACT)        # physical commands [ACTUATORS units]
-        self._norm = np.zeros(_N_NORM)           # normalised channels of the observation
+        self._norm = np.zeros(self._n_norm)      # normalised channels of the observation
         self._half_range = 0.5 * (self._upper - self._lower)
         self._zero_terms = dict.fromkeys(TERMS, 0.0)
         self._m = self.plant.measurements        # the latest measurements (what info carries)
 
-    @staticmethod
-    def _observation_box(n_extra: int) -> spaces.Box:
+    def _observation_box(self, n_extra: int) -> spaces.Box:
         """Observation space: normalised channels in [-10, 10], then time of day, the last actuator
         action and ``n_extra`` further elements (subclasses), all in [-1, 1]."""
-        low = np.concatenate([np.full(_N_NORM, -OBS_CLIP), -np.ones(2 + _N_ACT + n_extra)]).astype(np.float32)
+        low = np.concatenate([np.full(self._n_norm, -OBS_CLIP), -np.ones(2 + _N_ACT + n_extra)]).astype(np.float32)
         return spaces.Box(low, -low, dtype=np.float32)
 
     # ------------------------------------------------------------------ gym API ---
@@ -370,6 +403,9 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         v = self._norm
         v[:_N_MEAS] = [m[k] for k in MEASUREMENTS]
         v[_N_MEAS] = self.plant.steam_setpoint_t_h
+        if self._forecast:
+            f = self.plant.moisture_forecast_pct  # NaN with an empty hopper: then read as the reference
+            v[_N_NORM] = f if f == f else self._obs_ref[_N_NORM]
         v -= self._obs_ref
         v *= self._obs_inv_scale
         if self.observation_noise > 0.0:  # on the measurements; the setpoint is known exactly
@@ -377,11 +413,12 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         np.minimum(v, OBS_CLIP, out=v)
         np.maximum(v, -OBS_CLIP, out=v)
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
-        obs[:_N_NORM] = v
+        n = self._n_norm
+        obs[:n] = v
         phase = 2.0 * math.pi * self.plant.time_s / _DAY_S
-        obs[_N_NORM] = math.sin(phase)
-        obs[_N_NORM + 1] = math.cos(phase)
-        obs[_N_NORM + 2:_N_NORM + 2 + _N_ACT] = self._last_action
+        obs[n] = math.sin(phase)
+        obs[n + 1] = math.cos(phase)
+        obs[n + 2:n + 2 + _N_ACT] = self._last_action
         return obs
 
     def _make_info(self, m: dict[str, float], terms: dict[str, float]) -> dict[str, Any]:

@@ -12,6 +12,10 @@ from .incinerator import OBSERVATION_NAMES, IncineratorEnv, clip_action
 __all__ = ["IncineratorSupervisoryEnv", "SUPERVISORY_OBSERVATION_NAMES"]
 
 _N_SP = len(SETPOINTS)
+_SETPOINT_ACTION_NAMES = tuple(f"last_setpoint_action_{s}" for s in SETPOINTS)
+#: Names of the observation elements of ``WtE/IncineratorSupervisory-v0``, in order (scenarios
+#: without a forecast; ``env.observation_names`` is always the env's own layout).
+SUPERVISORY_OBSERVATION_NAMES: tuple[str, ...] = OBSERVATION_NAMES + _SETPOINT_ACTION_NAMES
 
 
 class IncineratorSupervisoryEnv(IncineratorEnv):
@@ -57,15 +61,18 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
 
     ## Observation Space
 
-    ``Box(float32, shape=(36,))`` (names in :data:`SUPERVISORY_OBSERVATION_NAMES`). Elements 0-28
-    are those of ``WtE/Incinerator-v0`` (see :class:`sim.envs.incinerator.IncineratorEnv`; the
-    normalisation table is there), elements 20-28 being the actuator action the base layer held
-    during the last step; elements 29-35 are the last supervisory action:
+    ``Box(float32, shape=(36,))`` (names in ``env.observation_names``; without forecast also
+    :data:`SUPERVISORY_OBSERVATION_NAMES`). Elements 0-28 are those of ``WtE/Incinerator-v0``
+    (see :class:`sim.envs.incinerator.IncineratorEnv`; the normalisation table is there), elements
+    20-28 being the actuator action the base layer held during the last step; elements 29-35 are
+    the last supervisory action. With a scenario that has a feed-moisture forecast the shape is
+    ``(37,)``: the forecast is element 18 (as on ``WtE/Incinerator-v0``) and the rest move up by one.
 
     | Num   | Element                    | Unit   | normalisation                                     |
     |-------|----------------------------|--------|---------------------------------------------------|
     | 0-16  | DCS measurements           | (name) | (value - reference) / scale, clipped to [-10, 10]  |
     | 17    | steam_flow_setpoint_t_h    | t/h    | as the steam flow (element 0)                     |
+    | (18)  | feed_moisture_forecast_pct | wt %   | (value - 48) / 5, only with a forecast            |
     | 18-19 | time_of_day_sin / _cos     | -      | sin / cos(2 pi t / 86400 s)                       |
     | 20-28 | base-layer actuator action | -      | normalised commands in [-1, 1] (reset: design)    |
     | 29-35 | last supervisory action    | -      | the clipped action in [-1, 1] (reset: 0)          |
@@ -111,6 +118,7 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
         self._setpoint_half_range = self.base_layer.setpoint_half_range
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_SP,), dtype=np.float32)
         self.observation_space = self._observation_box(_N_SP)
+        self.observation_names = self.observation_names + _SETPOINT_ACTION_NAMES
         self._setpoint_action = np.zeros(_N_SP)  # clipped supervisory action of the last step
         self._setpoints = self._setpoint_default.copy()  # ... in physical units
 
@@ -136,8 +144,3 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
         info = super()._make_info(m, terms)
         info["setpoints"] = dict(zip(SETPOINTS, self._setpoints.tolist()))
         return info
-
-
-#: Names of the observation elements of ``WtE/IncineratorSupervisory-v0``, in order.
-SUPERVISORY_OBSERVATION_NAMES: tuple[str, ...] = OBSERVATION_NAMES + tuple(
-    f"last_setpoint_action_{s}" for s in SETPOINTS)
