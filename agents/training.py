@@ -14,7 +14,8 @@
     training_curve.png     episode reward (training) and evaluation figures against timesteps
     throughput.json        env steps per second of training and the env's share of that time
 
-Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` that draws, at every
+Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under SB3's
+``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
 reset, one of ``env.scenarios`` and then one of its training seeds (its own generator, seeded
 ``seed + index`` by SB3), wrapped by :class:`agents.residual.ResidualWrapper` when
 ``env.residual`` is set. ``DummyVecEnv`` steps them in this process, ``SubprocVecEnv`` in one
@@ -91,7 +92,9 @@ def make_env(env_cfg: EnvConfig, scenario: str, episode_hours: float | None = No
 
 
 def _make_mix(env_cfg: EnvConfig, seeds: dict[str, tuple[int, ...]]) -> gym.Env:
-    return ScenarioMix({name: make_env(env_cfg, name) for name in seeds}, seeds)
+    from stable_baselines3.common.monitor import Monitor
+
+    return Monitor(ScenarioMix({name: make_env(env_cfg, name) for name in seeds}, seeds))  # episode stats
 
 
 def env_setup(env_cfg: EnvConfig) -> dict:
