@@ -4,6 +4,8 @@
 ``fixed`` (design commands, level loop only), ``manual`` (an operator), ``rule_based``
 (automatic combustion control), ``learned`` (the shipped SB3 policy, :mod:`agents.learned`);
 ``make_controller("sb3:PATH.zip", env)`` loads any saved SB3 policy (:mod:`agents.sb3`).
+``fixed`` and ``manual`` command the nine actuators of ``WtE/Incinerator-v0``; ``rule_based``
+also runs on ``WtE/IncineratorSupervisory-v0``, where it is the supervisory action 0.
 """
 from __future__ import annotations
 

@@ -171,6 +171,13 @@ class BaseLayer:
             PRIMARY_AIR_SHIFT_HALF_RANGE, O2_HALF_RANGE_VOL_PCT, NOX_HALF_RANGE_MG_NM3, HCL_HALF_RANGE_MG_NM3])
         self._commands = np.zeros(len(ACTUATORS))
 
+    def setpoints(self, action: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Supervisory action (SETPOINTS order, already in [-1, 1]) -> setpoints in physical units,
+        ``default + action * half_range``, written into ``out`` (float64) and returned."""
+        np.multiply(action, self.setpoint_half_range, out=out)
+        out += self.default_setpoints
+        return out
+
     def reset(self) -> None:
         """Integrals to zero, the steam master at design load."""
         self.level.reset()

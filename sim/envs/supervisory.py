@@ -114,24 +114,20 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.base_layer = BaseLayer(self.plant, self.control_interval_s)
-        self._setpoint_default = self.base_layer.default_setpoints
-        self._setpoint_half_range = self.base_layer.setpoint_half_range
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_SP,), dtype=np.float32)
         self.observation_space = self._observation_box(_N_SP)
         self.observation_names = self.observation_names + _SETPOINT_ACTION_NAMES
         self._setpoint_action = np.zeros(_N_SP)  # clipped supervisory action of the last step
-        self._setpoints = self._setpoint_default.copy()  # ... in physical units
+        self._setpoints = self.base_layer.default_setpoints.copy()  # ... in physical units
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         self.base_layer.reset()
         self._setpoint_action[:] = 0.0
-        self._setpoints[:] = self._setpoint_default
+        self._setpoints[:] = self.base_layer.default_setpoints
         return super().reset(seed=seed, options=options)
 
     def step(self, action):
-        a, sp = clip_action(action, self._setpoint_action, SETPOINTS), self._setpoints
-        np.multiply(a, self._setpoint_half_range, out=sp)
-        sp += self._setpoint_default
+        sp = self.base_layer.setpoints(clip_action(action, self._setpoint_action, SETPOINTS), out=self._setpoints)
         self._action[:] = self.base_layer.action(self._m, self.plant.steam_setpoint_t_h, sp.tolist())
         return self._step_actuators(self._action)
 
