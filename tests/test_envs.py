@@ -379,8 +379,9 @@ def single_env_rollout(env_id: str, seeds, actions: np.ndarray, **kwargs):
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS)
-def test_make_vec_equals_single_envs(env_id):
-    venv = gym.make_vec(env_id, num_envs=2, vectorization_mode="sync")
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_make_vec_equals_single_envs(env_id, mode):
+    venv = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
     actions = np.stack([perturbed_actions(gym.make(env_id), 4, seed=s) for s in (0, 1)], axis=1)
     obs, info = venv.reset(seed=[3, 4])
     out_obs, out_rew = [obs], []
