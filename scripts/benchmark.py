@@ -183,18 +183,20 @@ def summary_markdown(results: dict, meta: dict, reference: str, command: str, wa
                 "(1.00 = as good as the reference; ↑ higher is better, ↓ lower is better; — = not defined). "
                 "Compliance columns are absolute counts summed over the seeds: block means over the limits "
                 "(GB 18485 1 h + 24 h; EU IED 30 min + 10 min CO + 24 h), 5-min furnace means below 850 °C, "
-                "auxiliary fuel in MWh, runs ended by a trip.", ""]
+                "auxiliary fuel in MWh, runs ended by a trip. A tripped run ends at the trip: its KPIs cover "
+                "the time until then, so where trip counts differ the ratios compare different stretches "
+                "of plant time.", ""]
     else:
         out += [f"`{reference}` is not among the controllers: headline KPIs are not normalised (—).", ""]
     header = ["scenario", "controller", *[f"{label} {arrows[label]}" for label, *_ in HEADLINE], *COMPLIANCE]
-    rows, logs = [], {c: [] for c in controllers}
+    rows, all_ratios = [], {c: [] for c in controllers}
     for scenario in scenario_names:
         for controller in controllers:
             r = ratios(results, controller, scenario, reference) if has_ref else dict.fromkeys(arrows)
             c = compliance(results, controller, scenario)
             rows.append([scenario, controller, *(_fmt(r[label]) for label, *_ in HEADLINE),
                          *(_fmt(c[label], 1) for label in COMPLIANCE)])
-            logs[controller].append(r)
+            all_ratios[controller].append(r)
     out += [_table(header, rows), ""]
     if has_ref:
         out += ["## All scenarios", "",
@@ -203,7 +205,7 @@ def summary_markdown(results: dict, meta: dict, reference: str, command: str, wa
         for controller in controllers:
             geo = []
             for label, *_ in HEADLINE:
-                vals = [r[label] for r in logs[controller] if r[label] is not None and r[label] > 0]
+                vals = [r[label] for r in all_ratios[controller] if r[label] is not None and r[label] > 0]
                 geo.append(_fmt(math.exp(np.mean(np.log(vals))) if vals else None))
             total = {label: sum(compliance(results, controller, s)[label] for s in scenario_names)
                      for label in COMPLIANCE}
