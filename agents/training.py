@@ -5,7 +5,8 @@
     config.yaml            the exact config used (defaults filled in; reload it to repeat the run)
     versions.json          Python, platform, package versions and the git commit of the code
     model.zip/.json        the final policy (SB3 model + policy card with the normalisation stats)
-    best_model.zip/.json   the policy with the best mean evaluation reward so far
+    best_model.zip/.json   the policy with the best mean evaluation reward (the final policy is
+                           always evaluated too)
     checkpoints/step_N.zip/.json (+ step_N.replay.npz for SAC/TQC)   every checkpoint_every_steps
     evaluations.csv        per evaluation: timesteps, mean/std episode reward, steam-flow std
                            of the policy and of rule_based on the same episodes, trips
@@ -189,6 +190,7 @@ def _callback_class():
             self.best = -np.inf
             self.reference = None
             self.eval_time_s = 0.0
+            self.last_eval_step = None
             self.next_eval = self.next_checkpoint = 0
 
         def _on_training_start(self) -> None:
@@ -211,6 +213,7 @@ def _callback_class():
 
         def evaluate(self) -> None:
             t0 = time.perf_counter()
+            self.last_eval_step = self.model.num_timesteps
             if self.reference is None:
                 self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
             policy = Policy(self.model, ObsNormaliser.from_vecnormalize(self.model.get_env()))
@@ -410,11 +413,12 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
     t0 = time.perf_counter()
     model.learn(total_timesteps=cfg.total_timesteps - steps0, reset_num_timesteps=not resume,
                 callback=callback, progress_bar=cfg.progress_bar)
-    wall_s = time.perf_counter() - t0
+    train_s = time.perf_counter() - t0 - callback.eval_time_s  # evaluations and checkpoints taken out
+    env_s = venv.venv.env_time_s
+    if callback.last_eval_step != model.num_timesteps:  # the final policy is always evaluated
+        callback.evaluate()
     callback.checkpoint()
     save_policy(model, venv, out / "model.zip", *callback.setup)
-    train_s = wall_s - callback.eval_time_s
-    env_s = venv.venv.env_time_s
     steps = model.num_timesteps - steps0
     report = {"env_steps": steps, "training_wall_s": train_s, "env_steps_per_s": steps / train_s,
               "env_step_wall_s": env_s, "env_share_of_training": env_s / train_s,
