@@ -44,6 +44,12 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import configure
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvWrapper, VecNormalize
 
 from .residual import ResidualWrapper
 from .sb3 import (ObsNormaliser, Policy, algorithm_class, atomic_write_text, load_model, policy_kwargs_from_json,
@@ -93,8 +99,6 @@ def make_env(env_cfg: EnvConfig, scenario: str, episode_hours: float | None = No
 
 
 def _make_mix(env_cfg: EnvConfig, seeds: dict[str, tuple[int, ...]]) -> gym.Env:
-    from stable_baselines3.common.monitor import Monitor
-
     return Monitor(ScenarioMix({name: make_env(env_cfg, name) for name in seeds}, seeds))  # episode stats
 
 
@@ -108,41 +112,34 @@ def algo_setup(cfg: TrainConfig) -> dict:
     return {**cfg.algo.model_dump(mode="json"), "policy": cfg.algo.policy_name}
 
 
-def _timed_vec_env_class():
-    from stable_baselines3.common.vec_env import VecEnvWrapper
+class TimedVecEnv(VecEnvWrapper):
+    """Counts the wall time spent stepping and resetting the wrapped envs (``env_time_s``)."""
 
-    class TimedVecEnv(VecEnvWrapper):
-        """Counts the wall time spent stepping and resetting the wrapped envs."""
+    def __init__(self, venv):
+        super().__init__(venv)
+        self.env_time_s = 0.0
 
-        def __init__(self, venv):
-            super().__init__(venv)
-            self.env_time_s = 0.0
+    def reset(self):
+        t0 = time.perf_counter()
+        obs = self.venv.reset()
+        self.env_time_s += time.perf_counter() - t0
+        return obs
 
-        def reset(self):
-            t0 = time.perf_counter()
-            obs = self.venv.reset()
-            self.env_time_s += time.perf_counter() - t0
-            return obs
-
-        def step_wait(self):
-            t0 = time.perf_counter()
-            out = self.venv.step_wait()
-            self.env_time_s += time.perf_counter() - t0
-            return out
-
-    return TimedVecEnv
+    def step_wait(self):
+        t0 = time.perf_counter()
+        out = self.venv.step_wait()
+        self.env_time_s += time.perf_counter() - t0
+        return out
 
 
 def make_vec_env(cfg: TrainConfig):
     """The training VecEnv: ``VecNormalize(TimedVecEnv(Dummy|SubprocVecEnv(ScenarioMix ...)))``."""
-    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecNormalize
-
     train_seeds = {name: pair[0] for name, pair in cfg.seeds().items()}
     fns = [partial(_make_mix, cfg.env, train_seeds) for _ in range(cfg.vec_env.n_envs)]
     venv = SubprocVecEnv(fns) if cfg.vec_env.kind == "subproc" else DummyVecEnv(fns)
     n = cfg.normalize
     gamma = cfg.algo.hyperparameters.get("gamma", 0.99)
-    return VecNormalize(_timed_vec_env_class()(venv), norm_obs=n.observations, norm_reward=n.rewards,
+    return VecNormalize(TimedVecEnv(venv), norm_obs=n.observations, norm_reward=n.rewards,
                         clip_obs=n.clip_obs, clip_reward=n.clip_reward, gamma=gamma)
 
 
@@ -173,82 +170,79 @@ def _rule_based_reference(cfg: TrainConfig, episodes: list[tuple[str, int]], hou
     return float(np.mean(stds))
 
 
-def _callback_class():
-    from stable_baselines3.common.callbacks import BaseCallback
+class EvalAndCheckpoint(BaseCallback):
+    """Periodic evaluation on fixed (scenario, seed) episodes, best-model and checkpoint saving."""
 
-    class EvalAndCheckpoint(BaseCallback):
-        """Periodic evaluation on fixed (scenario, seed) episodes, best-model and checkpoint saving."""
+    def __init__(self, cfg: TrainConfig, out: Path):
+        super().__init__()
+        self.cfg, self.out = cfg, out
+        self.setup = (algo_setup(cfg), env_setup(cfg.env))
+        evals = {name: ev for name, (_, ev) in cfg.seeds().items()}
+        # round robin over the scenarios, so that max_episodes keeps every scenario in
+        pairs = [(name, ev[k]) for k in range(max(map(len, evals.values()))) for name, ev in evals.items() if k < len(ev)]
+        self.episodes = pairs[:cfg.eval.max_episodes] if cfg.eval.max_episodes else pairs
+        self.hours = cfg.eval.episode_hours or cfg.env.episode_hours
+        self.envs = {}
+        self.best = -np.inf
+        self.reference = None
+        self.eval_time_s = 0.0
+        self.last_eval_step = None
+        self.next_eval = self.next_checkpoint = 0
 
-        def __init__(self, cfg: TrainConfig, out: Path):
-            super().__init__()
-            self.cfg, self.out = cfg, out
-            self.setup = (algo_setup(cfg), env_setup(cfg.env))
-            pairs = [(name, s) for name, (_, ev) in cfg.seeds().items() for s in ev]
-            self.episodes = pairs[:cfg.eval.max_episodes] if cfg.eval.max_episodes else pairs
-            self.hours = cfg.eval.episode_hours or cfg.env.episode_hours
-            self.envs = {}
-            self.best = -np.inf
-            self.reference = None
-            self.eval_time_s = 0.0
-            self.last_eval_step = None
-            self.next_eval = self.next_checkpoint = 0
+    def _on_training_start(self) -> None:
+        n = self.model.num_timesteps
+        self.next_eval = (n // self.cfg.eval.every_steps + 1) * self.cfg.eval.every_steps
+        self.next_checkpoint = (n // self.cfg.checkpoint_every_steps + 1) * self.cfg.checkpoint_every_steps
+        rows = _read_evaluations(self.out / "evaluations.csv")
+        if rows:
+            self.best = max(float(r["mean_reward"]) for r in rows)
 
-        def _on_training_start(self) -> None:
-            n = self.model.num_timesteps
-            self.next_eval = (n // self.cfg.eval.every_steps + 1) * self.cfg.eval.every_steps
-            self.next_checkpoint = (n // self.cfg.checkpoint_every_steps + 1) * self.cfg.checkpoint_every_steps
-            rows = _read_evaluations(self.out / "evaluations.csv")
-            if rows:
-                self.best = max(float(r["mean_reward"]) for r in rows)
+    def _on_step(self) -> bool:
+        n = self.model.num_timesteps
+        if n >= self.next_eval:
+            self.next_eval += self.cfg.eval.every_steps
+            self.evaluate()
+        if n >= self.next_checkpoint:
+            self.next_checkpoint += self.cfg.checkpoint_every_steps
+            self.checkpoint()
+        return True
 
-        def _on_step(self) -> bool:
-            n = self.model.num_timesteps
-            if n >= self.next_eval:
-                self.next_eval += self.cfg.eval.every_steps
-                self.evaluate()
-            if n >= self.next_checkpoint:
-                self.next_checkpoint += self.cfg.checkpoint_every_steps
-                self.checkpoint()
-            return True
+    def evaluate(self) -> None:
+        t0 = time.perf_counter()
+        self.last_eval_step = self.model.num_timesteps
+        if self.reference is None:
+            self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
+        policy = Policy(self.model, ObsNormaliser.from_vecnormalize(self.model.get_env()))
+        results = []
+        for scenario, seed in self.episodes:
+            if scenario not in self.envs:
+                self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
+            policy.reset()
+            results.append(run_policy_episode(self.envs[scenario], lambda o, _i: policy.act(o), seed))
+        rewards = [r["reward"] for r in results]
+        row = {"timesteps": self.model.num_timesteps, "mean_reward": float(np.mean(rewards)),
+               "std_reward": float(np.std(rewards)),
+               "steam_std_t_h": float(np.mean([r["steam_std_t_h"] for r in results])),
+               "rule_based_steam_std_t_h": self.reference,
+               "trips": sum(r["trip"] is not None for r in results)}
+        _append_evaluation(self.out / "evaluations.csv", row)
+        for key in ("mean_reward", "steam_std_t_h", "trips"):
+            self.logger.record(f"eval/{key}", row[key])
+        self.logger.record("eval/steam_std_vs_rule_based", row["steam_std_t_h"] / self.reference)
+        if row["mean_reward"] > self.best:
+            self.best = row["mean_reward"]
+            save_policy(self.model, self.model.get_env(), self.out / "best_model.zip", *self.setup)
+        plot_training_curve(self.out)
+        self.eval_time_s += time.perf_counter() - t0
 
-        def evaluate(self) -> None:
-            t0 = time.perf_counter()
-            self.last_eval_step = self.model.num_timesteps
-            if self.reference is None:
-                self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
-            policy = Policy(self.model, ObsNormaliser.from_vecnormalize(self.model.get_env()))
-            results = []
-            for scenario, seed in self.episodes:
-                if scenario not in self.envs:
-                    self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
-                policy.reset()
-                results.append(run_policy_episode(self.envs[scenario], lambda o, _i: policy.act(o), seed))
-            rewards = [r["reward"] for r in results]
-            row = {"timesteps": self.model.num_timesteps, "mean_reward": float(np.mean(rewards)),
-                   "std_reward": float(np.std(rewards)),
-                   "steam_std_t_h": float(np.mean([r["steam_std_t_h"] for r in results])),
-                   "rule_based_steam_std_t_h": self.reference,
-                   "trips": sum(r["trip"] is not None for r in results)}
-            _append_evaluation(self.out / "evaluations.csv", row)
-            for key in ("mean_reward", "steam_std_t_h", "trips"):
-                self.logger.record(f"eval/{key}", row[key])
-            self.logger.record("eval/steam_std_vs_rule_based", row["steam_std_t_h"] / self.reference)
-            if row["mean_reward"] > self.best:
-                self.best = row["mean_reward"]
-                save_policy(self.model, self.model.get_env(), self.out / "best_model.zip", *self.setup)
-            plot_training_curve(self.out)
-            self.eval_time_s += time.perf_counter() - t0
-
-        def checkpoint(self) -> None:
-            t0 = time.perf_counter()
-            path = self.out / "checkpoints" / f"step_{self.model.num_timesteps}.zip"
-            path.parent.mkdir(exist_ok=True)
-            save_policy(self.model, self.model.get_env(), path, *self.setup)
-            if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
-                save_replay_buffer(self.model.replay_buffer, path.with_suffix(".replay.npz"))
-            self.eval_time_s += time.perf_counter() - t0
-
-    return EvalAndCheckpoint
+    def checkpoint(self) -> None:
+        t0 = time.perf_counter()
+        path = self.out / "checkpoints" / f"step_{self.model.num_timesteps}.zip"
+        path.parent.mkdir(exist_ok=True)
+        save_policy(self.model, self.model.get_env(), path, *self.setup)
+        if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
+            save_replay_buffer(self.model.replay_buffer, path.with_suffix(".replay.npz"))
+        self.eval_time_s += time.perf_counter() - t0
 
 
 def _append_evaluation(path: Path, row: dict) -> None:
@@ -369,10 +363,6 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
     ``resume=True`` continues from the latest checkpoint in ``out`` up to ``cfg.total_timesteps``.
     A new run refuses a folder that already holds a ``config.yaml`` (FileExistsError).
     """
-    import torch
-    from stable_baselines3.common.logger import configure
-    from stable_baselines3.common.utils import set_random_seed
-
     out = Path(out)
     if not resume and (out / "config.yaml").exists():
         raise FileExistsError(f"{out} already holds a run; use another --out or --resume {out}")
@@ -408,7 +398,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
     except ImportError:
         pass
     model.set_logger(configure(str(out / "logs"), formats))
-    callback = _callback_class()(cfg, out)
+    callback = EvalAndCheckpoint(cfg, out)
     steps0 = model.num_timesteps
     t0 = time.perf_counter()
     model.learn(total_timesteps=cfg.total_timesteps - steps0, reset_num_timesteps=not resume,
