@@ -1,7 +1,7 @@
 """Replay a plant's historian log against the simulator.
 
     python scripts/replay.py validate  --log PATH --tags configs/tags/NAME.yaml --out DIR
-    python scripts/replay.py open-loop --log PATH --tags ... --out DIR [--scenario from_log:DIR] [--replay-feedwater]
+    python scripts/replay.py open-loop --log PATH --tags ... --out DIR [--scenario from_log:DIR] [--calibration DIR]
     python scripts/replay.py estimate  --log PATH --tags ... --out DIR
     python scripts/replay.py shadow    --log PATH --tags ... --out DIR --controller rule_based
     python scripts/replay.py calibrate --log PATH --tags ... --out DIR [--params a,b] [--max-evals N]
@@ -20,6 +20,7 @@ a ``calibrated_plant.yaml``).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import warnings
@@ -87,8 +88,12 @@ def run(args) -> dict:
         panels = [(c, {"log": log.data[c]}) for c in log.data.columns]
         plot_panels(panels, out / f"{name}.png", f"Cleaned log {Path(args.log).name}")
     elif args.command == "open-loop":
-        r = replay(log, args.plant, args.scenario, level_loop=not args.replay_feedwater, warmup_s=args.warmup_s,
-                   progress=True)
+        parameters = None
+        if args.calibration:
+            parameters = json.loads((args.calibration / "calibrate.json").read_text())["parameters_after"]
+            result["calibration"] = parameters
+        r = replay(log, args.plant, args.scenario, parameters, level_loop=not args.replay_feedwater,
+                   warmup_s=args.warmup_s, progress=True)
         write_parquet(out / "simulated.parquet", r.simulated.reset_index())
         result.update(r.summary())
         chans = [c for c in KEY_CHANNELS if c in r.metrics] + [c for c in r.metrics if c not in KEY_CHANNELS]
@@ -146,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", default=None, help="scenario for the waste (e.g. from_log:DIR); default: expected waste")
     p.add_argument("--replay-feedwater", action="store_true", help="open-loop: replay the logged feedwater too")
     p.add_argument("--warmup-s", type=float, default=0.0, help="open-loop: run the first commands this long first")
+    p.add_argument("--calibration", type=Path, default=None,
+                   help="open-loop: apply the parameters of a calibrate --out DIR (plant, waste and air correction)")
     p.add_argument("--controller", default=None, help="shadow/export/synthetic: controller name or sb3:PATH.zip")
     p.add_argument("--params", default=None, help=f"calibrate: comma-separated (default {','.join(DEFAULT_PARAMETERS)})")
     p.add_argument("--max-evals", type=int, default=60, help="calibrate: simulation budget")
