@@ -231,3 +231,15 @@ def test_a_40_hour_20_tag_1_hz_log_loads_in_seconds(tmp_path):
     elapsed = time.perf_counter() - start
     assert log.data.shape == (40 * 360, 20)
     assert elapsed < 20.0, f"load and validation took {elapsed:.1f} s"  # ~1.5 s on a 2-core machine
+
+
+@pytest.mark.slow
+def test_a_40_hour_long_parquet_log_loads_in_seconds(tmp_path):
+    path, tm = _big_log(tmp_path)
+    long = pd.read_csv(path).melt(id_vars="时间", var_name="tag", value_name="value")  # 2.9 million rows
+    long.to_parquet(tmp_path / "long.parquet")
+    start = time.perf_counter()
+    log = load_quiet(tmp_path / "long.parquet", {**tm, "layout": "long", "long_columns": {"timestamp": "时间"}})
+    elapsed = time.perf_counter() - start
+    assert log.data.shape == (40 * 360, 20)
+    assert elapsed < 30.0, f"load and validation took {elapsed:.1f} s"  # ~4 s on a 2-core machine

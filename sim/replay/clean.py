@@ -105,7 +105,8 @@ def clean_tag(tag: str, raw: RawTag, spec: TagSpec, tagmap: TagMap) -> tuple[np.
         dt = np.diff(t_all)
         gaps = np.flatnonzero(dt > tagmap.max_gap_s * 1e9)
         if len(gaps):
-            f.add("gap", gaps + 1, rows_all, np.full(len(rows_all), np.nan), t_all,
+            silence_s = np.concatenate([[0.0], dt / 1e9])  # value of a gap finding: its length [s]
+            f.add("gap", gaps + 1, rows_all, silence_s, t_all,
                   f"{len(gaps)} silences longer than {tagmap.max_gap_s:g} s (longest {dt[gaps].max() / 1e9:.0f} s)",
                   "left empty after resampling")
     _suspect_unit_change(f, t, v, rows)

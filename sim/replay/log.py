@@ -8,7 +8,7 @@ keep the absolute time explicit (``local_index`` gives local wall-clock times).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,6 @@ class PlantLog:
     report: DataQualityReport
     tagmap: TagMap
     source: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def measurements(self) -> list[str]:

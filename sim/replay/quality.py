@@ -21,11 +21,6 @@ class DataQualityWarning(UserWarning):
     """A defect in a log that was cleaned or is reported (see the data-quality report)."""
 
 
-#: Checks, in the order they run on each tag.
-CHECKS = ("missing_tag", "unparsable_value", "bad_timestamp", "bad_quality", "non_monotonic_time",
-          "duplicate_time", "out_of_range", "stuck", "gap", "suspected_unit_change", "unit_change")
-
-
 @dataclass(frozen=True)
 class Issue:
     """One finding. ``rows`` lists up to 20 offending rows; ``count`` is how many there are."""

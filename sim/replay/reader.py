@@ -7,8 +7,10 @@ Layouts (the tag map's ``layout``):
 - ``long``: one row per sample, columns ``timestamp, tag, value`` (names in ``long_columns``),
   optionally a quality column.
 - ``folder``: a directory with one file per tag, named after the tag (``主蒸汽流量.csv``), each
-  with a timestamp and a value column (and optionally ``<tag><quality_suffix>``... or, in a
-  per-tag file, the column ``quality``).
+  with a timestamp and a value column and optionally a ``quality`` column.
+
+Quality flags (wide: the column ``<tag><quality_suffix>``; long: ``long_columns.quality``) are
+good when their text is one of the map's ``good_quality`` codes.
 
 Files are CSV (UTF-8, with or without BOM) or Parquet, chosen by extension. Timestamps without a
 zone are local time in the tag map's zone; ambiguous or non-existent local times (daylight-saving

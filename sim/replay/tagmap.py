@@ -28,17 +28,21 @@ local time on). Each channel may be fed by one tag only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.config import CONFIG_ROOT, ConfigError, _format_errors
 from sim.units import ACTUATORS, MEASUREMENTS
 
 from .units import PHYSICAL_RANGES, channel_unit, conversion, normalise_unit
+
+
+#: A unit as written in the map, validated and stored in its canonical spelling.
+Unit = Annotated[str, AfterValidator(normalise_unit)]
 
 
 class _Strict(BaseModel):
@@ -49,12 +53,7 @@ class UnitChange(_Strict):
     """From a local time on, the tag was logged in another unit."""
 
     from_: str = Field(alias="from", description="local time (the map's zone) of the first sample in the new unit")
-    unit: str = Field(description="unit from then on")
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v: str) -> str:
-        return normalise_unit(v)
+    unit: Unit = Field(description="unit from then on")
 
     @field_validator("from_")
     @classmethod
@@ -67,18 +66,13 @@ class TagSpec(_Strict):
     """One plant tag."""
 
     channel: str = Field(description="canonical measurement/actuator name, or mode_<name> for a mode flag")
-    unit: str = Field(description="unit the tag is logged in")
+    unit: Unit = Field(description="unit the tag is logged in")
     scale: float = Field(1.0, description="raw value multiplier (e.g. t/h per % of travel) [unit per raw]")
     offset: float = Field(0.0, description="added after scale [unit]")
     range: tuple[float, float] | None = Field(None, description="plausible values [channel unit]")
     filter_s: float | None = Field(None, gt=0, description="moving-average window after resampling [s]")
     stuck_s: float | None = Field(None, gt=0, description="flat-line limit for this tag [s]")
     unit_changes: tuple[UnitChange, ...] = ()
-
-    @field_validator("unit")
-    @classmethod
-    def _unit(cls, v: str) -> str:
-        return normalise_unit(v)
 
     @field_validator("channel")
     @classmethod
