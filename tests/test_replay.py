@@ -120,6 +120,10 @@ def test_shadow_manual_operator_agrees_with_the_logged_operator(generated):
     r = shadow(log, manual)
     # the log's operator is the same manual operator plus random nudges of +-4 % load
     assert r.metrics["feed_rate_t_h"]["agreement_pct"] > 80.0
+    # the log is all manual (ACC_AUTO = 0; empty during the historian outage)
+    assert r.metrics["feed_rate_t_h"]["agreement_pct_mode_acc_auto_manual"] == pytest.approx(
+        r.metrics["feed_rate_t_h"]["agreement_pct"], abs=1.0)
+    assert np.isnan(r.metrics["feed_rate_t_h"]["agreement_pct_mode_acc_auto_auto"])
     assert r.metrics["feedwater_t_h"]["fit_pct"] > 50.0            # the same three-element level loop
     assert set(r.metrics) == {a for a in sim.units.ACTUATORS if a in log.data}
     assert any("aux_burner_mw not in the log" in n for n in r.notes)

@@ -10,7 +10,7 @@ Layouts (the tag map's ``layout``):
   with a timestamp and a value column and optionally a ``quality`` column.
 
 Quality flags (wide: the column ``<tag><quality_suffix>``; long: ``long_columns.quality``) are
-good when their text is one of the map's ``good_quality`` codes.
+good when their text is one of the map's ``good_quality`` codes or empty.
 
 Files are CSV (UTF-8, with or without BOM) or Parquet, chosen by extension. Timestamps without a
 zone are local time in the tag map's zone; ambiguous or non-existent local times (daylight-saving
@@ -87,7 +87,7 @@ def _good(quality: pd.Series | None, good_codes: tuple[str, ...], n: int) -> np.
         return np.ones(n, dtype=bool)
     q = quality.astype(str).str.strip()
     q = q.str.replace(r"\.0$", "", regex=True)  # 192.0 read from a float column
-    return q.isin(good_codes).to_numpy()
+    return (q.isin(good_codes) | quality.isna()).to_numpy()
 
 
 def _series(times_ns, raw: pd.Series, quality, rows, good_codes) -> RawTag:

@@ -6,7 +6,8 @@ moment of the log (:func:`~sim.replay.observe.logged_view`): ``info["measurement
 ``info["truth"]["steam_flow_setpoint_t_h"]`` (the given setpoint or the plant's design steam)
 and the observation vector. Its action is mapped to physical
 commands and compared per actuator with the logged command (:func:`~sim.replay.metrics.compare`,
-plus the share of steps within 5 % of the actuator's range).
+plus ``agreement_pct``, the share of steps within 5 % of the actuator's range; with auto/manual
+flags in the log also ``agreement_pct_<flag>_auto`` and ``..._manual`` for those periods).
 
 Caveat written into every result: the controller's loops never act on the plant, so an
 integrating loop (PI) that disagrees with the operator keeps integrating; read the first
@@ -67,17 +68,22 @@ def shadow(log: PlantLog, make_controller, plant="reference_750tpd", steam_setpo
                 "actuators": dict(zip(ACTUATORS, cmds[k].tolist())), "time_s": float(log.data.index[k])}
         proposed[k] = to_commands(controller.act(view.observations[k], info), lower, upper)
     proposed_df = pd.DataFrame(proposed, columns=list(ACTUATORS), index=log.data.index)
+    periods = {"": np.ones(len(log.data), bool)}
+    for mode in log.modes:
+        flag = log.data[mode].to_numpy(float)
+        periods[f"_{mode}_auto"], periods[f"_{mode}_manual"] = flag >= 0.5, flag < 0.5
+        notes.append(f"{mode}: automatic (1) in {100.0 * float(np.nanmean(flag)):.0f} % of the log")
     metrics = {}
     for i, a in enumerate(ACTUATORS):
         if a not in log.data:
             notes.append(f"command {a} not in the log: proposed values not compared")
             continue
         y = log.data[a].to_numpy(float)
-        ok = np.isfinite(y)
         r = compare(y, proposed[:, i], log.step_s)
-        r["agreement_pct"] = float(100.0 * np.mean(np.abs(proposed[ok, i] - y[ok]) <= AGREEMENT_BAND * (upper[i] - lower[i])))
+        agree = np.abs(proposed[:, i] - y) <= AGREEMENT_BAND * (upper[i] - lower[i])
+        for suffix, sel in periods.items():
+            sel = sel & np.isfinite(y)
+            r[f"agreement_pct{suffix}"] = float(100.0 * agree[sel].mean()) if sel.any() else float("nan")
         metrics[a] = r
-    for mode in log.modes:
-        notes.append(f"{mode}: automatic (1) in {100.0 * float(np.nanmean(log.data[mode])):.0f} % of the log")
     return ShadowResult(proposed_df, metrics, notes, controller.name)
 

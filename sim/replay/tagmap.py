@@ -124,8 +124,9 @@ class TagMap(_Strict):
     value_column: str = Field("value", description="value column of each file (folder layout)")
     quality_suffix: str | None = Field(None, description="wide/folder: quality column = tag + suffix (e.g. '.Q')")
     long_columns: LongColumns = LongColumns()
-    good_quality: tuple[str, ...] = Field(("192", "GOOD", "Good", "good", "0"),
-                                          description="quality codes that mean a good value (OPC 192 = good)")
+    good_quality: tuple[str, ...] = Field(("192", "GOOD", "Good", "good"),
+                                          description="quality codes of a good value (OPC DA: 192 = good); "
+                                                      "an empty flag counts as good (no information)")
     step_s: float = Field(10.0, gt=0, le=3600, description="common step after resampling [s]")
     max_gap_s: float = Field(120.0, gt=0, description="longest silence bridged by hold/interpolation [s]")
     stuck_s: float = Field(600.0, gt=0, description="a measurement unchanged this long is flat-lined [s]")
