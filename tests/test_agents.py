@@ -12,8 +12,7 @@ import pytest
 
 import agents
 import sim  # noqa: F401
-
-from agents.pid import PI, simc_first_order, simc_integrating
+from sim.envs.pid import PI, simc_first_order, simc_integrating
 
 ROOT = Path(__file__).resolve().parent.parent
 

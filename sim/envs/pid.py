@@ -1,7 +1,8 @@
 """A discrete PI controller as found in a DCS, with output limits and anti-windup.
 
 It lives in :mod:`sim` because the plant's base control layer (:mod:`sim.envs.base_layer`) is
-built from it; controllers in :mod:`agents` use the same class (``agents.pid`` re-exports it).
+built from it; controllers in :mod:`agents` import it from here (:mod:`sim` never imports
+:mod:`agents`).
 
 Tuning in this package follows the SIMC rules (Skogestad 2003, "Simple analytic rules for
 model reduction and PID controller tuning", J. Process Control 13): for a first-order process
