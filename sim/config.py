@@ -85,6 +85,7 @@ class Grate(_Strict):
     stoking_conductance_w_k: float = F(0, 1e6, "heat exchange between neighbouring cells by grate mixing [W/K]")
     drying_conductance_w_k: float = F(1e2, 1e7, "heat transfer into the wet part of a cell per K above drying [W/K]")
     volatile_bed_burn_frac: float = F(0, 1, "share of released volatiles that may burn inside the bed (O2 permitting) [-]")
+    devol_equivalence_ratio: float = F(0.5, 20, "largest volatile release of a cell relative to what its primary-air O2 can burn (air-limited ignition front) [-]")
     feeder_push_share: float = F(0, 2, "push of the feeder ram on the first cells: extra transport rate per unit of relative feed change [-]")
     feeder_push_cells: int = F(0, 40, "number of first cells the feeder ram pushes (feeder table and drying grate)")
     burnout_cells: int = F(0, 40, "last cells (burnout grate under the rear arch), radiated by the furnace gas rather than the flame")

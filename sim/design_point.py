@@ -88,7 +88,7 @@ def build_uncached(cfg: PlantConfig) -> Built:
         char_heat_j_kg=CHAR_HEAT_J_KG, latent_heat_j_kg=LATENT_HEAT_25C_J_KG, m_c_kg_kmol=M_C,
         m_h2o_kg_kmol=M_H2O, stoking_conductance_w_k=g.stoking_conductance_w_k,
         push_cells=float(g.feeder_push_cells), flame_cells=float(g.n_cells - g.burnout_cells), drying_conductance_w_k=g.drying_conductance_w_k,
-        volatile_bed_burn_frac=g.volatile_bed_burn_frac, vol_o2_demand=fuel.vol_o2_demand_kmol_kg,
+        volatile_bed_burn_frac=g.volatile_bed_burn_frac, devol_equivalence_ratio=g.devol_equivalence_ratio, vol_o2_demand=fuel.vol_o2_demand_kmol_kg,
         vol_n2=fuel.vol_gas_kmol_kg[0], vol_co2=fuel.vol_gas_kmol_kg[2], vol_h2o=fuel.vol_gas_kmol_kg[3])
     vg = fuel.vol_gas_kmol_kg
     fp = furnace.FurnaceParams(

@@ -13,7 +13,9 @@ Per cell and step (exact-exponential where a rate is first order):
   ``G_dry (T - T_dry)`` and evaporates water (latent heat at 25 degC, LHV basis, so the bed's
   chemical energy stays consistent with the waste LHV); a drying cell sits some tens of K above
   100 degC, and a hot cell that receives wet waste dries it over minutes instead of quenching;
-- devolatilisation: Arrhenius ``k = A exp(-E/RT)`` (domain §4: A ~ 5e3 1/s, E ~ 70 kJ/mol);
+- devolatilisation: Arrhenius ``k = A exp(-E/RT)`` (domain §4: A ~ 5e3 1/s, E ~ 70 kJ/mol),
+  capped by the advance of the ignition front, which the primary air feeds: at most
+  ``devol_equivalence_ratio`` times the volatiles the cell's air O2 could burn;
 - a share of the volatiles burns in the bed with the O2 the char leaves (flaming combustion
   at the ignition front), its heat kept in the cell;
 - char burnout: Arrhenius kinetics, capped by the O2 the cell's primary air brings
@@ -45,7 +47,7 @@ GrateParams = namedtuple("GrateParams", [
     "devol_activation_j_mol", "char_prefactor_1_s", "char_activation_j_mol", "min_cell_mass_kg",
     "fixed_carbon_daf", "vol_heat_j_kg", "char_heat_j_kg", "latent_heat_j_kg", "m_c_kg_kmol",
     "m_h2o_kg_kmol", "stoking_conductance_w_k", "push_cells", "flame_cells",
-    "drying_conductance_w_k", "volatile_bed_burn_frac", "vol_o2_demand", "vol_n2", "vol_co2", "vol_h2o",
+    "drying_conductance_w_k", "volatile_bed_burn_frac", "devol_equivalence_ratio", "vol_o2_demand", "vol_n2", "vol_co2", "vol_h2o",
 ])
 
 # Rows of the bed array.
@@ -106,6 +108,10 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         # Devolatilisation (exact for first order at fixed T).
         k_v = p.devol_prefactor_1_s * math.exp(-p.devol_activation_j_mol / (R_J_MOL_K * t_k))
         r_v = bed[VOLATILES, i] * (1.0 - math.exp(-k_v * dt_s)) / dt_s
+        # ... but no faster than the ignition front advances, which the cell's primary air feeds.
+        r_v_air = p.devol_equivalence_ratio * o2_i / p.vol_o2_demand
+        if r_v > r_v_air:
+            r_v = r_v_air
         # Char: kinetics capped by the O2 of this cell's primary air.
         k_c = p.char_prefactor_1_s * math.exp(-p.char_activation_j_mol / (R_J_MOL_K * t_k))
         r_c = bed[CHAR, i] * (1.0 - math.exp(-k_c * dt_s)) / dt_s
