@@ -79,3 +79,16 @@ def test_run_scenario_writes_trajectory_kpis_and_plot(tmp_path):
     assert len(df) == 181 and np.isfinite(df["steam_flow_t_h"]).all()
     assert (out / "trajectory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(out.glob(".*.tmp"))
+
+
+def test_rule_based_follows_a_steam_setpoint_step():
+    """load_change with its first step moved to 1 min (67.3 -> 58 t/h): the steam master reads the
+    plant's setpoint (info["truth"]) and takes the steam there within minutes."""
+    scenario = sim.load_scenario("load_change", {"steam_setpoint_steps": [{"at_h": 60 / 3600, "steam_t_h": 58.0}]})
+    env = gym.make("WtE/Incinerator-v0", scenario=scenario, episode_hours=1.0)
+    df = agents.run_episode(env, agents.make_controller("rule_based", env), seed=2, progress=False)
+    assert df.attrs["trip"] is None
+    assert (df["steam_flow_setpoint_t_h"].iloc[7:] == 58.0).all()
+    late = df["steam_flow_t_h"].iloc[240:]  # the last 20 minutes
+    assert abs(late.mean() / 58.0 - 1) < 0.05
+    assert df["feed_rate_t_h"].iloc[240:].mean() < 0.95 * df["feed_rate_t_h"].iloc[0]
