@@ -118,7 +118,7 @@ def test_air_shift_and_o2_setpoint_act_on_the_air(held_at_zero):
     shifted = _hold("primary_air_shift", 1.0, 1)
     d0, d1 = held_at_zero[1]["actuators"], shifted[1]["actuators"]
     total0 = d0["primary_air_nm3_h"] + d0["secondary_air_nm3_h"]
-    # first step (same measurements, same load): 10 % of the load-curve total air moved to primary
+    # first step (same measurements, same air demand): 10 % of the total air demand moved to primary
     assert d1["primary_air_nm3_h"] - d0["primary_air_nm3_h"] == pytest.approx(0.1 * total0, rel=1e-6)
     assert d1["secondary_air_nm3_h"] - d0["secondary_air_nm3_h"] == pytest.approx(-0.1 * total0, rel=1e-6)
     richer = _hold("o2_setpoint_wet_vol_pct", 1.0, 60)

@@ -20,7 +20,7 @@ The loops, run every control interval (10 s by default):
    Model of the loop (a +10 % load step of this plant): +7.5 t/h steam, 63 % within 6.5 min
    with a tail of ~40 min; tuned as K = 70 t/h per unit L, theta = 120 s, tau = 780 s (the
    tail), SIMC tau_c = 2 theta.
-2. **O2 trim** (air loop): a PI on the wet O2 moves secondary air around its load-curve value.
+2. **O2 trim** (air loop): a PI on the wet O2 moves secondary air around its air-demand value.
    Model: +15 % secondary air -> +0.57 % O2, within ~20 s (K = 9.1e-5 % per Nm3/h,
    theta = 10 s, tau = 20 s); SIMC, tau_c = 120 s.
 3. **Furnace-temperature overrides**: below 880 degC the secondary air is cut (less dilution)
@@ -46,7 +46,7 @@ setpoint                       unit    default                            half-r
 ``steam_setpoint_offset_t_h``  t/h     0 (added to the plant's setpoint)  10 % of design steam
 ``feed_bias``                  -       0 (feed x (1 + bias))              0.2
 ``grate_bias``                 -       0 (grate speed x (1 + bias))       0.2
-``primary_air_shift``          -       0 (share of load-curve total air   0.1
+``primary_air_shift``          -       0 (share of the total air demand   0.1
                                        moved from secondary to primary)
 ``o2_setpoint_wet_vol_pct``    vol %   design O2 (7.63 for the reference  1.5
                                        line)

@@ -53,9 +53,9 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     | 6   | hcl_setpoint_mg_nm3        | mg/Nm3 | 2               | 7                    | 12              |
 
     The steam offset is added to the plant's steam-flow setpoint in the steam master; the feed and
-    grate biases multiply the load-curve feed rate and grate speed by ``1 + bias``; the primary-air
-    shift moves that share of the load-curve total air (primary + secondary) from secondary to
-    primary air; the O2 setpoint is the O2 trim's; the NOx and HCl setpoints are the urea and lime
+    grate biases multiply the feed rate and grate speed the steam master sets by ``1 + bias``; the
+    primary-air shift moves that share of the total air demand (primary + secondary, following the
+    heat demand) from secondary to primary air; the O2 setpoint is the O2 trim's; the NOx and HCl setpoints are the urea and lime
     loops' (lime also takes out SO2). "design" is the plant's design point (for the steam offset,
     ±6.8 t/h on ``reference_750tpd``).
 
