@@ -182,14 +182,18 @@ class EvalAndCheckpoint(BaseCallback):
         pairs = [(name, ev[k]) for k in range(max(map(len, evals.values()))) for name, ev in evals.items() if k < len(ev)]
         self.episodes = pairs[:cfg.eval.max_episodes] if cfg.eval.max_episodes else pairs
         self.hours = cfg.eval.episode_hours or cfg.env.episode_hours
-        self.envs = {}
+        self.envs: dict[str, gym.Env] = {}
         self.best = -np.inf
-        self.reference = None
+        self.reference = float("nan")
         self.eval_time_s = 0.0
         self.last_eval_step = None
         self.next_eval = self.next_checkpoint = 0
 
     def _on_training_start(self) -> None:
+        # every env is built now, so a long run does not read config files edited while it runs
+        for scenario in dict(self.episodes):
+            self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
+        self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
         n = self.model.num_timesteps
         self.next_eval = (n // self.cfg.eval.every_steps + 1) * self.cfg.eval.every_steps
         self.next_checkpoint = (n // self.cfg.checkpoint_every_steps + 1) * self.cfg.checkpoint_every_steps
@@ -210,13 +214,9 @@ class EvalAndCheckpoint(BaseCallback):
     def evaluate(self) -> None:
         t0 = time.perf_counter()
         self.last_eval_step = self.model.num_timesteps
-        if self.reference is None:
-            self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
         policy = Policy(self.model, ObsNormaliser.from_vecnormalize(self.model.get_env()))
         results = []
         for scenario, seed in self.episodes:
-            if scenario not in self.envs:
-                self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
             policy.reset()
             results.append(run_policy_episode(self.envs[scenario], lambda o, _i: policy.act(o), seed))
         rewards = [r["reward"] for r in results]
