@@ -215,3 +215,16 @@ def test_script_end_to_end(generated, tmp_path):
     assert json.loads((tmp_path / "calibrate" / "calibrate.json").read_text())["parameters_after"]["moisture_bias_pct"] > 1.0
     assert sim.load_plant(str(tmp_path / "calibrate" / "calibrated_plant.yaml")).name == "reference_750tpd"
     assert sim.load_scenario(f"from_log:{tmp_path / 'estimate'}").duration_h == pytest.approx(HOURS, abs=0.01)
+
+
+def test_a_command_logged_with_a_wrong_scale_gets_a_fitted_gain(generated):
+    _, log, _ = generated
+    log30 = load_log(generated[0], TAGS, step_s=30)
+    wrong = log30.data.copy()
+    wrong["feed_rate_t_h"] *= 0.9            # the feeder's % of travel mapped with a scale 10 % low
+    skewed = type(log)(**{**log30.__dict__, "data": wrong})
+    r = calibrate(skewed, ["gain_feed_rate_t_h"], fixed=synthetic.TRUE_PARAMETERS, max_evaluations=20)
+    assert r.after["gain_feed_rate_t_h"] == pytest.approx(1 / 0.9, abs=0.02)
+    assert any("feed_rate_t_h received = logged x 1.1" in n for n in r.notes)
+    with pytest.raises(ValueError, match="both fitted and fixed"):
+        calibrate(skewed, ["air_leak_frac"], fixed={"air_leak_frac": 0.0})

@@ -9,8 +9,9 @@ carry information about it (e.g. the thermocouple lag without a furnace temperat
 
 The result holds the values before (the config's) and after, the per-channel NRMSE before and
 after with their ratio (the improvement factor), and the calibrated plant config (a valid
-``configs/plants`` YAML), the calibrated scenario (mean waste moisture) and the air correction
-(apply it as the tag map's ``scale`` of the air-flow tags).
+``configs/plants`` YAML), the calibrated scenario (mean waste moisture) and, in the notes, the
+command corrections (air leakage, fitted command gains: multiply the tag map's ``scale`` of those
+tags by them). Fixed parameters enter the simulations and the written configs.
 """
 from __future__ import annotations
 
@@ -72,9 +73,16 @@ def usable(log: PlantLog, names) -> tuple[list[str], list[str]]:
 
 
 def calibrate(log: PlantLog, names=DEFAULT_PARAMETERS, plant="reference_750tpd", scenario=None,
-              channels=KEY_CHANNELS, max_evaluations: int = 60, progress: bool = False) -> CalibrationResult:
-    """Fit ``names`` to ``log`` (see the module docstring)."""
+              channels=KEY_CHANNELS, max_evaluations: int = 60, fixed: dict[str, float] | None = None,
+              progress: bool = False) -> CalibrationResult:
+    """Fit ``names`` to ``log`` (see the module docstring); ``fixed`` holds known parameters at
+    given values (names of :data:`~sim.replay.params.PARAMETERS`, not among ``names``)."""
     names, notes = usable(log, names)
+    fixed = dict(fixed or {})
+    if fixed:
+        check_names(fixed)
+    if set(fixed) & set(names):
+        raise ValueError(f"parameters {sorted(set(fixed) & set(names))} are both fitted and fixed")
     channels = [c for c in channels if c in log.data]
     if not channels:
         raise ValueError(f"calibration needs at least one of {list(KEY_CHANNELS)} in the log; it has {log.measurements}")
@@ -95,7 +103,7 @@ def calibrate(log: PlantLog, names=DEFAULT_PARAMETERS, plant="reference_750tpd",
     def run(x: np.ndarray) -> OpenLoopResult:
         count[0] += 1
         bar.update()
-        return replay(log, plant_cfg, scenario_cfg, dict(zip(names, x)))
+        return replay(log, plant_cfg, scenario_cfg, {**fixed, **dict(zip(names, x))})
 
     def residuals(z: np.ndarray) -> np.ndarray:
         sim = run(x0 + z * scale).simulated
@@ -115,14 +123,14 @@ def calibrate(log: PlantLog, names=DEFAULT_PARAMETERS, plant="reference_750tpd",
     x = x0 + fit.x * scale
     after = run(x)
     values = dict(zip(names, (float(v) for v in x)))
-    plant_over, scen_over, air_factor = overrides(values, scenario_cfg)
+    plant_over, scen_over, gains = overrides({**fixed, **values}, scenario_cfg)
     cal_plant = load_plant(plant_cfg.model_dump(mode="json"), plant_over)
     cal_scen = load_scenario(scenario_cfg.model_dump(mode="json"), scen_over)
     if "moisture_bias_pct" in values:
         notes.append(f"waste LHV bias {lhv_bias_mj_kg(plant_cfg, scenario_cfg, values['moisture_bias_pct']):+.3f} MJ/kg "
                      "(as a moisture bias; in the calibrated scenario)")
-    if "air_leak_frac" in values:
-        notes.append(f"air entering = logged air x {air_factor:.4f}: multiply the air-flow tags' scale by it")
+    for a, g in gains.items():
+        notes.append(f"{a} received = logged x {g:.4f}: multiply the tag's scale by it")
     if not fit.success:
         notes.append(f"optimiser stopped: {fit.message}")
     return CalibrationResult(

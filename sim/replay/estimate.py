@@ -6,9 +6,9 @@ Two balances, each used when the log carries its inputs (``result.notes`` says w
   heat fired, ``S / S0 = (F' LHV / 3.6 + Q_aux) / (F0 LHV0 / 3.6)``, with ``S0, F0, LHV0`` the
   plant's design steam, feed and waste (from its config, so a calibrated plant gives a calibrated
   sensor) and ``F'`` the feed as it burns: the logged feed through the plant's feed -> steam
-  dynamics (dead time 120 s, first-order 780 s: the step test of tests/test_plant.py, also used by
-  :mod:`sim.envs.base_layer`). Gives LHV; moisture follows from the fuel's LHV(moisture) at the
-  scenario's mean ash.
+  dynamics (dead time 120 s, first-order 780 s: the load-step model of :mod:`sim.envs.base_layer`,
+  tests/test_plant.py). Boiler efficiency is taken as at design. Gives LHV; moisture follows from
+  the fuel's LHV(moisture) at the scenario's mean ash.
 - **O2 balance** (wet O2, primary + secondary air, feed): complete combustion of ``F'`` kg/s of
   waste with moisture ``m`` in the logged air gives the wet O2
   ``(0.21 a - c d) / (a + c g + m / M_H2O)`` per kg waste (``a`` air kmol/kg, ``c = 1 - m - ash``,
@@ -16,8 +16,9 @@ Two balances, each used when the log carries its inputs (``result.notes`` says w
   ``m`` and solved in closed form.
 
 Where both ran, the energy balance gives the moisture (it rests on the steam meter; the O2
-balance on the air meters, often biased by leakage) and the O2 balance fills its gaps. Estimates are smoothed over ``smooth_s`` (default
-10 min) and refer to the waste burning at that time. :func:`write_scenario` turns them into a
+balance on the air meters, often biased by leakage) and the O2 balance fills its gaps.
+Estimates are smoothed over ``smooth_s`` (default 10 min) and refer to the waste burning at that
+time. :func:`write_scenario` turns them into a
 scenario (``scenario=from_log:DIR``): crane grabs scheduled so that the estimated waste reaches
 the grate when it did in the log (shifted back by the hopper's residence and the feed dynamics).
 """

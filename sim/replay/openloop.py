@@ -33,7 +33,7 @@ from sim.units import ACTUATORS, MEASUREMENTS
 
 from .log import PlantLog
 from .metrics import compare
-from .params import AIR_COMMANDS, overrides
+from .params import overrides
 
 #: The expected waste: the design scenario without random variation.
 EXPECTED_WASTE = {"waste": {"moisture_grab_std_pct": 0.0, "ash_grab_std_pct": 0.0, "mixing_noise_std_pct": 0.0,
@@ -56,18 +56,19 @@ class OpenLoopResult:
 
 
 def build_plant(plant="reference_750tpd", scenario=None, parameters: dict | None = None, seed: int = 0):
-    """A plant for replay with calibration ``parameters`` applied; returns (plant, air factor)."""
+    """A plant for replay with calibration ``parameters`` applied; returns (plant, command gains)."""
     base_scenario = load_scenario("steady_design", EXPECTED_WASTE) if scenario is None else load_scenario(scenario)
-    plant_over, scen_over, air_factor = overrides(parameters or {}, base_scenario)
+    plant_over, scen_over, gains = overrides(parameters or {}, base_scenario)
     cfg = load_plant(plant)
     if plant_over:  # overrides apply to data, not to a built config object
         cfg = load_plant(cfg.model_dump(mode="json"), plant_over)
     scen = load_scenario(base_scenario.model_dump(mode="json"), scen_over) if scen_over else base_scenario
-    return Plant(cfg, scen, seed), air_factor
+    return Plant(cfg, scen, seed), gains
 
 
-def command_matrix(log: PlantLog, plant: Plant, air_factor: float, notes: list[str]) -> np.ndarray:
-    """Logged commands as an array (grid x ACTUATORS), gaps held, absent ones at design, clipped."""
+def command_matrix(log: PlantLog, plant: Plant, gains: dict[str, float], notes: list[str]) -> np.ndarray:
+    """Logged commands x their gains as an array (grid x ACTUATORS), gaps held, absent ones at
+    design, clipped to the actuator bounds."""
     lower, upper = plant.actuator_bounds
     u = np.empty((len(log.data), len(ACTUATORS)))
     for i, a in enumerate(ACTUATORS):
@@ -79,8 +80,7 @@ def command_matrix(log: PlantLog, plant: Plant, air_factor: float, notes: list[s
         n_gap = int(log.data[a].isna().sum())
         if n_gap:
             notes.append(f"command {a}: {n_gap} empty grid points held at the last logged value")
-        if a in AIR_COMMANDS:
-            col = col * air_factor
+        col = col * gains.get(a, 1.0)
         clipped = int(((col < lower[i]) | (col > upper[i])).sum())
         if clipped:
             notes.append(f"command {a}: {clipped} values outside [{lower[i]:g}, {upper[i]:g}] clipped")
@@ -91,9 +91,9 @@ def command_matrix(log: PlantLog, plant: Plant, air_factor: float, notes: list[s
 def replay(log: PlantLog, plant="reference_750tpd", scenario=None, parameters: dict | None = None, seed: int = 0,
            level_loop: bool = True, warmup_s: float = 0.0, progress: bool = False) -> OpenLoopResult:
     """Open-loop replay of ``log`` (see the module docstring)."""
-    p, air_factor = build_plant(plant, scenario, parameters, seed)
+    p, gains = build_plant(plant, scenario, parameters, seed)
     notes: list[str] = []
-    u = command_matrix(log, p, air_factor, notes)
+    u = command_matrix(log, p, gains, notes)
     fw = ACTUATORS.index("feedwater_t_h")
     level = None
     if level_loop:

@@ -14,7 +14,10 @@ name                        unit    meaning
 ``o2_analyser_tau_s``       s       O2 analyser lag (time constant)
 ``fouling_rate_per_h``      1/h     convective UA loss rate (fouling factor)
 ``air_leak_frac``           -       air entering unmetered (tramp air, fan-meter bias): the plant gets
-                                    ``logged air * (1 + air_leak_frac)``
+                                    ``logged air * (1 + air_leak_frac)``, primary and secondary
+``gain_<actuator>``         -       the plant gets ``logged command * gain``: the fitted map of a command
+                                    logged as % of travel or damper position (e.g.
+                                    ``gain_feed_rate_t_h``; one per actuator of :mod:`sim.units`)
 ==========================  ======  ==================================================================
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 
 from sim.config import PlantConfig, ScenarioConfig
 from sim.subsystems.waste import make_fuel
+from sim.units import ACTUATORS
 
 AIR_COMMANDS = ("primary_air_nm3_h", "secondary_air_nm3_h")
 
@@ -37,11 +41,12 @@ class Parameter:
     scale: float                  # typical size of a correction (the optimiser's unit step)
     needs: tuple[str, ...]        # logged measurements that carry information about it (any one)
     description: str
+    neutral: float = 0.0          # value of a scenario/command parameter that changes nothing
 
     def nominal(self, plant: PlantConfig) -> float:
         """The value the unperturbed plant config (or a clean log) implies."""
         if self.path is None:
-            return 0.0
+            return self.neutral
         section = getattr(plant, self.path[0])
         return float(getattr(section, self.path[1]))
 
@@ -58,6 +63,8 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in (
     Parameter("fouling_rate_per_h", "1/h", 0.0, 0.05, ("boiler", "fouling_rate_per_h"), 0.002,
               ("boiler_exit_temp_degc",), "boiler fouling rate"),
     Parameter("air_leak_frac", "-", -0.2, 0.4, None, 0.02, ("o2_wet_vol_pct",), "unmetered air share"),
+    *(Parameter(f"gain_{a}", "-", 0.5, 2.0, None, 0.02, ("steam_flow_t_h", "o2_wet_vol_pct", "furnace_temp_degc"),
+                f"command {a} as received / as logged", neutral=1.0) for a in ACTUATORS),
 )}
 
 
@@ -70,17 +77,24 @@ def check_names(names) -> list[str]:
     return names
 
 
-def overrides(values: dict[str, float], scenario: ScenarioConfig) -> tuple[dict, dict, float]:
-    """(plant overrides, scenario overrides, air factor) for parameter values."""
+def overrides(values: dict[str, float], scenario: ScenarioConfig) -> tuple[dict, dict, dict[str, float]]:
+    """(plant overrides, scenario overrides, command gains {actuator: factor}) for parameter values."""
     plant_over: dict = {}
     scen_over: dict = {}
+    gains: dict[str, float] = {}
     for name, v in values.items():
         p = PARAMETERS[name]
         if p.path is not None:
             plant_over.setdefault(p.path[0], {})[p.path[1]] = float(v)
+        elif name.startswith("gain_"):
+            actuator = name[len("gain_"):]
+            gains[actuator] = gains.get(actuator, 1.0) * float(v)
+        elif name == "air_leak_frac":
+            for a in AIR_COMMANDS:
+                gains[a] = gains.get(a, 1.0) * (1.0 + float(v))
     if "moisture_bias_pct" in values:
         scen_over = {"waste": {"moisture_mean_pct": scenario.waste.moisture_mean_pct + float(values["moisture_bias_pct"])}}
-    return plant_over, scen_over, 1.0 + float(values.get("air_leak_frac", 0.0))
+    return plant_over, scen_over, gains
 
 
 def lhv_bias_mj_kg(plant: PlantConfig, scenario: ScenarioConfig, moisture_bias_pct: float) -> float:

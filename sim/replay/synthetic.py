@@ -131,7 +131,7 @@ def simulate_truth(make_operator, hours: float, seed: int, true_parameters: dict
     and hidden-truth channel (``time_s`` first). A trip ends the run early (``attrs["trip"]``)."""
     true_parameters = dict(TRUE_PARAMETERS if true_parameters is None else true_parameters)
     scenario = load_scenario("steady_design", SYNTHETIC_WASTE)
-    plant_over, scen_over, air_factor = overrides(true_parameters, scenario)
+    plant_over, scen_over, gains = overrides(true_parameters, scenario)
     plant = load_plant("reference_750tpd", plant_over)
     scenario = load_scenario(scenario.model_dump(mode="json"), scen_over)
     env = gym.make("WtE/Incinerator-v0", plant=plant, scenario=scenario, control_interval_s=1.0,
@@ -149,19 +149,19 @@ def simulate_truth(make_operator, hours: float, seed: int, true_parameters: dict
                        **{c: [r["measurements"][c] for r in rows] for c in MEASUREMENTS},
                        **{c: [r["actuators"][c] for r in rows] for c in ACTUATORS},
                        **{c: [r["truth"][c] for r in rows] for c in TRUTH}})
-    df.attrs.update(air_factor=air_factor, trip=info["violations"]["trip"], operator=operator.name)
+    df.attrs.update(gains=gains, trip=info["violations"]["trip"], operator=operator.name)
     return df
 
 
-def _samples(truth: pd.DataFrame, rng: np.random.Generator, air_factor: float) -> pd.DataFrame:
-    """Long table (time_s, tag, value, quality) before damage."""
+def _samples(truth: pd.DataFrame, rng: np.random.Generator, gains: dict[str, float]) -> pd.DataFrame:
+    """Long table (time_s, tag, value, quality) before damage; a command is logged as what the
+    plant received divided by its gain (the DCS does not see the leak or the wrong scale)."""
     t = truth["time_s"].to_numpy()
     parts = []
     for channel, d in TAGS.items():
         keep = np.flatnonzero(np.mod(np.round(t), d.period_s) == 0)
         v = truth[channel].to_numpy()[keep].copy()
-        if channel in ("primary_air_nm3_h", "secondary_air_nm3_h"):
-            v /= air_factor
+        v /= gains.get(channel, 1.0)
         v = (v + d.noise * rng.standard_normal(len(v))) * d.to_raw
         parts.append(pd.DataFrame({"time_s": t[keep], "tag": d.tag, "value": v, "quality": "GOOD"}))
     mode_t = t[np.mod(np.round(t), 60) == 0]
@@ -245,7 +245,7 @@ def generate(out: str | Path, make_operator, hours: float = 2.0, seed: int = 0, 
     out.mkdir(parents=True, exist_ok=True)
     truth = simulate_truth(make_operator, hours, seed, true_parameters)
     rng = np.random.default_rng(seed + 7919)
-    samples = _damage(_samples(truth, rng, truth.attrs["air_factor"]), hours * 3600.0)
+    samples = _damage(_samples(truth, rng, truth.attrs["gains"]), hours * 3600.0)
     path = write_export(samples, out, layout)
     atomic_write(out / "truth.parquet", lambda tmp: truth.to_parquet(tmp, index=False))
     meta = {"true_parameters": true_parameters, "seed": seed, "hours": hours, "layout": layout,
