@@ -265,3 +265,15 @@ def new_state(n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 SCRATCH_SIZE = 64
+
+
+def entry_point(dispatcher, *example_args):
+    """The compiled machine-code entry of a numba function for the types of ``example_args``.
+
+    Calling a numba dispatcher resolves the argument types on every call, which costs ~20 us for
+    the parameter namedtuples of :func:`integrate` (more than 10 s of plant time takes to
+    integrate). The plant resolves them once and calls the entry directly; later calls must pass
+    arguments of exactly these types (the plant's own arrays and parameter tuples).
+    """
+    return dispatcher.compile(tuple(dispatcher.typeof_pyval(a) for a in example_args))
+

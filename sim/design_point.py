@@ -17,7 +17,7 @@ import numpy as np
 from . import core
 from .config import PlantConfig
 from .properties import P_SH_GRID_MPA, T_SH_GRID_DEGC, tables
-from .subsystems import boiler, furnace, grate
+from .subsystems import boiler, furnace, grate, stack, turbine
 from .subsystems.thermo import SIGMA_W_M2K4, air_enthalpy_j_kmol, gas_heat_capacity_w_k, saturation
 from .subsystems.waste import (AIR_N2_FRAC, AIR_O2_FRAC, AUX_BURNER_LAMBDA, AUX_FUEL_LHV_J_KG,
                                CHAR_HEAT_J_KG, LATENT_HEAT_25C_J_KG, M_C, M_H2O, Fuel, make_fuel)
@@ -53,6 +53,9 @@ class Built:
     design_steam_t_h: float
     design_pa_nm3_h: float
     design_sa_nm3_h: float
+    stack_params: tuple
+    turbine_params: tuple
+    power_tables: tuple
 
 
 def _design_air(cfg: PlantConfig, fuel: Fuel) -> tuple[float, float]:
@@ -187,7 +190,9 @@ def build_uncached(cfg: PlantConfig) -> Built:
                  gas_h=gas_h, gas_cp=gas_cp, sat=sat_tab, zone_split=zone, p_grid=p_grid,
                  h_target_grid=h_target, rates_per_s=rates, lower=lower, upper=upper,
                  design_actuators=design_cmd, design_x=x, design_bed=bed, design_y=y, design_gas_kmol_s=n_gas,
-                 design_steam_t_h=steam * 3.6, design_pa_nm3_h=pa_nm3_h, design_sa_nm3_h=sa_nm3_h)
+                 design_steam_t_h=steam * 3.6, design_pa_nm3_h=pa_nm3_h, design_sa_nm3_h=sa_nm3_h,
+                 stack_params=stack.stack_params(fuel, cfg), turbine_params=turbine.turbine_params(cfg.turbine),
+                 power_tables=(tb.sh_h, tb.sh_dh_isentropic, tb.sh_first, T_SH_GRID_DEGC, P_SH_GRID_MPA))
 
 
 def _reagent_design(cfg: PlantConfig, fuel: Fuel, feed_kg_s: float, vol_kg_s: float) -> dict:

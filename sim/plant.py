@@ -39,7 +39,7 @@ from .subsystems.grate import ASH, CHAR, VOLATILES, WATER, stored_energy_j
 from .subsystems.boiler import drum_energy_j, drum_mass_kg
 from .subsystems.thermo import saturation
 from .subsystems.waste import LATENT_HEAT_25C_J_KG
-from .units import ACTUATORS, MEASUREMENTS, NM3_PER_KMOL, TRUTH
+from .units import ACTUATORS, NM3_PER_KMOL
 
 #: Period of the hopper-mixing noise update [s] (the noise's correlation time is minutes).
 MIXING_PERIOD_S = 60.0
@@ -63,12 +63,23 @@ class Plant:
         self._b = build(plant)
         self._dt = plant.integration.dt_s
         self._scratch = np.zeros(core.SCRATCH_SIZE)
+        self._stack = np.zeros(stack.S_SIZE)
+        self._power = np.zeros(turbine.P_SIZE)
+        self._outputs_fresh = False
         self._sat = np.zeros(11)
         self._hopper_area_density = plant.hopper.area_m2 * plant.waste.bulk_density_kg_m3
         self._events = self._scenario_events()
         self.design_actuators = dict(self._b.design_actuators)
         self.design_steam_t_h = float(self._b.design_y[core.Y_STEAM_TURBINE_KG_S] * 3.6)
+        b = self._b
+        self._stack_entry = core.entry_point(stack.stack_values, *[0.0] * 13, b.stack_params, self._stack)
+        self._power_entry = core.entry_point(turbine.power, *[0.0] * 7, b.turbine_params, b.power_tables,
+                                             self._power)
         self._reset_state()
+        self._integrate_entry = core.entry_point(
+            core.integrate, self._x, self._bed, self._hopper, self._u, b.rates_per_s, 0, 0.0, b.core_params,
+            b.grate_params, b.furnace_params, b.boiler_params, b.gas_h, b.gas_cp, b.sat, b.zone_split,
+            b.p_grid, b.h_target_grid, self._y, self._scratch)
 
     # ------------------------------------------------------------------ construction ---
     @classmethod
@@ -101,7 +112,9 @@ class Plant:
         self._d["crane_in_kg"] = 0.0
         self._hopper_start_kg = float(self._x[core.X_HOP_MASS])
         self._start_stored = self._stored()
-        self._cems = cems.CemsState(self.config.cems, self._stack_truth())
+        self._outputs_fresh = False
+        self._outputs()
+        self._cems = cems.CemsState(self.config.cems, self._stack[:len(cems.CHANNELS)])
         self._start_env(0.0)
 
     def _start_env(self, t0: float) -> None:
@@ -165,7 +178,8 @@ class Plant:
         while True:
             yield env.timeout(max(self._d["next_cems_s"] - env.now, 0.0))
             self._sync()
-            cems.sample(self._cems, self._stack_truth(), c, self.rng, self._d["cems_outage"])
+            self._outputs()
+            cems.sample(self._cems, self._stack[:len(cems.CHANNELS)], c, self.rng, self._d["cems_outage"])
             self._d["next_cems_s"] = env.now + c.period_s
 
     def _scenario_process(self):
@@ -223,9 +237,10 @@ class Plant:
 
     def _integrate(self, n: int, dt: float) -> None:
         b = self._b
-        core.integrate(self._x, self._bed, self._hopper, self._u, b.rates_per_s, n, dt, b.core_params,
-                       b.grate_params, b.furnace_params, b.boiler_params, b.gas_h, b.gas_cp, b.sat,
-                       b.zone_split, b.p_grid, b.h_target_grid, self._y, self._scratch)
+        self._integrate_entry(self._x, self._bed, self._hopper, self._u, b.rates_per_s, int(n), float(dt),
+                              b.core_params, b.grate_params, b.furnace_params, b.boiler_params, b.gas_h,
+                              b.gas_cp, b.sat, b.zone_split, b.p_grid, b.h_target_grid, self._y, self._scratch)
+        self._outputs_fresh = False
         if self._x[core.X_TRIP] != core.TRIP_NONE:
             self._x[core.X_TIME] = self._env.now  # a tripped plant stands still
 
@@ -285,52 +300,50 @@ class Plant:
         """None while running; the trip reason once the plant has tripped."""
         return self._d["trip"]
 
-    def _stack_truth(self) -> dict[str, float]:
-        y, x = self._y, self._x
+    def _outputs(self) -> None:
+        """Stack values and power from the core state, computed (compiled) once per state: the
+        env reads measurements and truth every step, the CEMS samples in between."""
+        if self._outputs_fresh:
+            return
+        y, x, b = self._y, self._x, self._b
         pa, sa = y[core.Y_PA_KMOL_S], y[core.Y_SA_KMOL_S]
-        return stack.stack_values(
-            gas_kmol_s=(y[core.Y_N2], y[core.Y_O2], y[core.Y_CO2], y[core.Y_H2O]),
-            t_furnace_degc=y[core.Y_T_FURNACE_K] - 273.15, t_exit_degc=y[core.Y_T_EXIT_K] - 273.15,
-            volatiles_kg_s=y[core.Y_VOLATILES_KG_S], burn_frac=y[core.Y_BURN_FRAC],
-            secondary_frac=sa / max(pa + sa, 1e-9), feed_kg_s=y[core.Y_FEED_KG_S], feed_ash=y[core.Y_FEED_ASH],
-            urea_kg_h=x[core.A_UREA], lime_kg_h=x[core.X_LIME2], carbon_kg_h=x[core.X_CARB2],
-            fuel=self._b.fuel, plant=self.config)
-
-    def _power(self) -> tuple[float, float, float]:
-        y, x, t = self._y, self._x, self.config.turbine
-        gross, temp = turbine.gross_power_mw(y[core.Y_STEAM_TURBINE_KG_S], y[core.Y_P_TURBINE_MPA],
-                                             y[core.Y_H_STEAM_J_KG], t)
-        b = self._b
+        self._stack_entry(y[core.Y_N2], y[core.Y_O2], y[core.Y_CO2], y[core.Y_T_FURNACE_K] - 273.15,
+                           y[core.Y_T_EXIT_K] - 273.15, y[core.Y_VOLATILES_KG_S], y[core.Y_BURN_FRAC],
+                           sa / max(pa + sa, 1e-9), y[core.Y_FEED_KG_S], y[core.Y_FEED_ASH],
+                           x[core.A_UREA], x[core.X_LIME2], x[core.X_CARB2], b.stack_params, self._stack)
         gas = (y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O]) / b.design_gas_kmol_s
-        aux = turbine.own_use_mw(gas, x[core.A_PA] / b.design_pa_nm3_h, x[core.A_SA] / b.design_sa_nm3_h,
-                                 x[core.A_FW] / b.design_actuators["feedwater_t_h"], t)
-        return gross, gross - aux, temp
+        self._power_entry(y[core.Y_STEAM_TURBINE_KG_S], y[core.Y_P_TURBINE_MPA], y[core.Y_H_STEAM_J_KG], gas,
+                      x[core.A_PA] / b.design_pa_nm3_h, x[core.A_SA] / b.design_sa_nm3_h,
+                      x[core.A_FW] / b.design_actuators["feedwater_t_h"], b.turbine_params, b.power_tables,
+                      self._power)
+        self._outputs_fresh = True
 
     @property
     def measurements(self) -> dict[str, float]:
         """What the DCS shows (MEASUREMENTS names; CEMS dry at 11 % O2, as read by the CEMS)."""
         x, y, d = self._x, self._y, self._d
-        gross, net, temp = self._power()
+        self._outputs()
+        pw = self._power
         drift = 0.0
         if d["tc_drift_start_s"] is not None:
             drift = d["tc_drift_rate_k_h"] * (self.time_s - d["tc_drift_start_s"]) / 3600.0
         gas = y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O]
-        m = {
-            "steam_flow_t_h": y[core.Y_STEAM_TURBINE_KG_S] * 3.6,
-            "drum_pressure_mpa": x[core.X_P],
-            "drum_level_mm": y[core.Y_LEVEL_M] * 1000.0,
-            "steam_temp_degc": temp,
-            "furnace_temp_degc": x[core.X_TC] - 273.15 + drift,
-            "o2_wet_vol_pct": x[core.X_O2A],
-            "flue_gas_flow_nm3_h": gas * NM3_PER_KMOL * 3600.0,
-            "boiler_exit_temp_degc": y[core.Y_T_EXIT_K] - 273.15,
-            "hopper_level_m": x[core.X_HOP_MASS] / self._hopper_area_density,
-            "gross_power_mw": gross,
-            "net_power_mw": net,
+        co, nox, so2, hcl, dust, nh3 = self._cems.reading.tolist()  # cems.CHANNELS order
+        return {  # MEASUREMENTS order
+            "steam_flow_t_h": float(y[core.Y_STEAM_TURBINE_KG_S] * 3.6),
+            "drum_pressure_mpa": float(x[core.X_P]),
+            "drum_level_mm": float(y[core.Y_LEVEL_M] * 1000.0),
+            "steam_temp_degc": float(pw[turbine.P_STEAM_T_DEGC]),
+            "furnace_temp_degc": float(x[core.X_TC] - 273.15 + drift),
+            "o2_wet_vol_pct": float(x[core.X_O2A]),
+            "co_mg_nm3": co, "nox_mg_nm3": nox, "so2_mg_nm3": so2, "hcl_mg_nm3": hcl,
+            "dust_mg_nm3": dust, "nh3_mg_nm3": nh3,
+            "flue_gas_flow_nm3_h": float(gas * NM3_PER_KMOL * 3600.0),
+            "boiler_exit_temp_degc": float(y[core.Y_T_EXIT_K] - 273.15),
+            "hopper_level_m": float(x[core.X_HOP_MASS] / self._hopper_area_density),
+            "gross_power_mw": float(pw[turbine.P_GROSS_MW]),
+            "net_power_mw": float(pw[turbine.P_NET_MW]),
         }
-        for i, c in enumerate(cems.CHANNELS):
-            m[c] = self._cems.reading[i]
-        return {k: float(m[k]) for k in MEASUREMENTS}
 
     @property
     def steam_setpoint_t_h(self) -> float:
@@ -386,31 +399,31 @@ class Plant:
         moisture = min(max(y[core.Y_FEED_MOISTURE] + x[core.X_MIXNOISE], 0.05), 0.75)
         ash = y[core.Y_FEED_ASH]
         disch_c, disch_a = y[core.Y_DISCHARGE_CHAR_KG_S], y[core.Y_DISCHARGE_ASH_KG_S]
-        st = self._stack_truth()
+        self._outputs()
+        st = self._stack
         # Boiler efficiency on the heat released now (LHV basis: combustion minus drying latent).
         fired_w = y[core.Y_HEAT_RELEASE_W] - y[core.Y_WATER_EVAP_KG_S] * LATENT_HEAT_25C_J_KG
         steam_w = (y[core.Y_STEAM_TURBINE_KG_S] * y[core.Y_H_STEAM_J_KG]
                    - (y[core.Y_STEAM_DRUM_KG_S] - y[core.Y_PREHEAT_STEAM_KG_S] + y[core.Y_SPRAY_KG_S])
                    * b.boiler_params.feedwater_h_j_kg)
-        t = {
-            "waste_lhv_mj_kg": b.fuel.lhv_j_kg(moisture, ash) / 1e6,
-            "waste_moisture_pct": moisture * 100.0,
+        return {  # TRUTH order
+            "waste_lhv_mj_kg": float(b.fuel.lhv_j_kg(moisture, ash) / 1e6),
+            "waste_moisture_pct": float(moisture * 100.0),
             "bed_carbon_kg": float(self._bed[CHAR].sum()),
-            "loi_pct": 100.0 * disch_c / (disch_c + disch_a) if disch_c + disch_a > 0 else 0.0,
-            "furnace_gas_temp_degc": y[core.Y_T_FURNACE_K] - 273.15,
-            "o2_dry_vol_pct": st["o2_dry_vol_pct"],
-            "fouling_factor": x[core.X_FOUL],
-            "heat_release_mw": y[core.Y_HEAT_RELEASE_W] / 1e6,
-            "dioxin_ng_teq_nm3": st["dioxin_ng_teq_nm3"],
-            "steam_flow_setpoint_t_h": self.steam_setpoint_t_h,
-            "feed_actual_t_h": y[core.Y_FEED_KG_S] * 3.6,
-            "waste_fed_t": x[core.ACC_WASTE_KG] / 1000.0,
-            "aux_fuel_mwh": x[core.ACC_AUX_J] / 3.6e9,
-            "boiler_efficiency": steam_w / fired_w if fired_w > 0 else 0.0,
-            "turbine_valve_pct": x[core.X_VALVE],
-            "flame_temp_degc": x[core.X_TFLAME] - 273.15,
+            "loi_pct": float(100.0 * disch_c / (disch_c + disch_a) if disch_c + disch_a > 0 else 0.0),
+            "furnace_gas_temp_degc": float(y[core.Y_T_FURNACE_K] - 273.15),
+            "o2_dry_vol_pct": float(st[stack.S_O2_DRY]),
+            "fouling_factor": float(x[core.X_FOUL]),
+            "heat_release_mw": float(y[core.Y_HEAT_RELEASE_W] / 1e6),
+            "dioxin_ng_teq_nm3": float(st[stack.S_DIOXIN]),
+            "steam_flow_setpoint_t_h": float(self.steam_setpoint_t_h),
+            "feed_actual_t_h": float(y[core.Y_FEED_KG_S] * 3.6),
+            "waste_fed_t": float(x[core.ACC_WASTE_KG] / 1000.0),
+            "aux_fuel_mwh": float(x[core.ACC_AUX_J] / 3.6e9),
+            "boiler_efficiency": float(steam_w / fired_w if fired_w > 0 else 0.0),
+            "turbine_valve_pct": float(x[core.X_VALVE]),
+            "flame_temp_degc": float(x[core.X_TFLAME] - 273.15),
         }
-        return {k: float(t[k]) for k in TRUTH}
 
     # ------------------------------------------------------------------ balances ---
     def _stored(self) -> dict[str, float]:
@@ -478,6 +491,7 @@ class Plant:
         self._hopper_start_kg, self._start_stored = s["hopper_start_kg"], s["start_stored"]
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = s["rng"]
+        self._outputs_fresh = False
         self._start_env(s["time_s"])
 
     def __getstate__(self):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 #: Reference temperature of all sensible enthalpies and of the LHV [K] (25 degC, ISO 1928 basis).
 T_REF_K = 298.15
@@ -45,6 +46,7 @@ class PropertyTables:
     ``gas_t_k``; ``gas_cp`` the matching molar heat capacities [J/kmol/K].
     ``sh_h`` [J/kg]: h(p, T) of steam on P_SH_GRID_MPA x T_SH_GRID_DEGC (NaN below saturation);
     ``sh_dh_isentropic`` [J/kg]: isentropic enthalpy drop to CONDENSER_P_MPA on the same grid.
+    ``sh_first``: per pressure row, the index of the first superheated (non-NaN) temperature.
     """
 
     sat: np.ndarray
@@ -53,6 +55,7 @@ class PropertyTables:
     gas_cp: np.ndarray
     sh_h: np.ndarray
     sh_dh_isentropic: np.ndarray
+    sh_first: np.ndarray
 
 
 def _saturation_table() -> np.ndarray:
@@ -106,37 +109,39 @@ def tables() -> PropertyTables:
     """Build (once per process) and return the property tables."""
     t, gh, gcp = _gas_tables()
     sh_h, sh_dh = _superheat_tables()
+    first = np.argmax(~np.isnan(sh_h), axis=1).astype(np.int64)
     return PropertyTables(sat=_saturation_table(), gas_t_k=t, gas_h=gh, gas_cp=gcp,
-                          sh_h=sh_h, sh_dh_isentropic=sh_dh)
+                          sh_h=sh_h, sh_dh_isentropic=sh_dh, sh_first=first)
 
 
-def steam_h_j_kg(p_mpa: float, t_degc: float) -> float:
-    """Specific enthalpy of superheated steam [J/kg] by bilinear interpolation of the table."""
-    tb = tables()
-    row = np.array([np.interp(t_degc, T_SH_GRID_DEGC, tb.sh_h[i]) for i in _bracket(p_mpa)])
-    return float(np.interp(p_mpa, P_SH_GRID_MPA[list(_bracket(p_mpa))], row))
+@njit(cache=True)
+def _bracket(p_mpa, p_grid):
+    """Index i of the pressure rows i, i+1 that bracket p_mpa (clamped to the grid)."""
+    return min(max(np.searchsorted(p_grid, p_mpa) - 1, 0), p_grid.size - 2)
 
 
-def steam_t_degc(p_mpa: float, h_j_kg: float) -> float:
-    """Temperature of steam [degC] from pressure and enthalpy (inverse of the table)."""
-    tb = tables()
-    temps = []
-    idx = _bracket(p_mpa)
-    for i in idx:
-        ok = ~np.isnan(tb.sh_h[i])
-        temps.append(np.interp(h_j_kg, tb.sh_h[i][ok], T_SH_GRID_DEGC[ok]))
-    return float(np.interp(p_mpa, P_SH_GRID_MPA[list(idx)], temps))
+@njit(cache=True)
+def _fraction(p_mpa, p_grid, i):
+    """Position of p_mpa between rows i and i+1 [-], clamped to [0, 1]."""
+    return min(max((p_mpa - p_grid[i]) / (p_grid[i + 1] - p_grid[i]), 0.0), 1.0)
 
 
-def isentropic_drop_j_kg(p_mpa: float, t_degc: float) -> float:
-    """Isentropic enthalpy drop from (p, T) to the condenser pressure [J/kg]."""
-    tb = tables()
-    idx = _bracket(p_mpa)
-    row = [np.interp(t_degc, T_SH_GRID_DEGC[~np.isnan(tb.sh_dh_isentropic[i])],
-                     tb.sh_dh_isentropic[i][~np.isnan(tb.sh_dh_isentropic[i])]) for i in idx]
-    return float(np.interp(p_mpa, P_SH_GRID_MPA[list(idx)], row))
+@njit(cache=True)
+def steam_t_degc(p_mpa, h_j_kg, sh_h, sh_first, t_grid, p_grid):
+    """Temperature of superheated steam [degC] from pressure [MPa] and enthalpy [J/kg]: the
+    inverse of ``sh_h`` on each bracketing pressure row (valid entries from ``sh_first``), then
+    linear in pressure. Clamped at the grid's edges."""
+    i = _bracket(p_mpa, p_grid)
+    t0 = np.interp(h_j_kg, sh_h[i, sh_first[i]:], t_grid[sh_first[i]:])
+    t1 = np.interp(h_j_kg, sh_h[i + 1, sh_first[i + 1]:], t_grid[sh_first[i + 1]:])
+    return t0 + (t1 - t0) * _fraction(p_mpa, p_grid, i)
 
 
-def _bracket(p_mpa: float) -> tuple[int, int]:
-    i = int(np.clip(np.searchsorted(P_SH_GRID_MPA, p_mpa) - 1, 0, P_SH_GRID_MPA.size - 2))
-    return i, i + 1
+@njit(cache=True)
+def isentropic_drop_j_kg(p_mpa, t_degc, sh_dh, sh_first, t_grid, p_grid):
+    """Isentropic enthalpy drop [J/kg] from (p [MPa], T [degC]) to the condenser pressure,
+    bilinear on the table (valid entries from ``sh_first``). Clamped at the grid's edges."""
+    i = _bracket(p_mpa, p_grid)
+    d0 = np.interp(t_degc, t_grid[sh_first[i]:], sh_dh[i, sh_first[i]:])
+    d1 = np.interp(t_degc, t_grid[sh_first[i + 1]:], sh_dh[i + 1, sh_first[i + 1]:])
+    return d0 + (d1 - d0) * _fraction(p_mpa, p_grid, i)

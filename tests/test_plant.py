@@ -263,3 +263,11 @@ def test_advance_rejects_nonpositive_duration():
     plant = sim.Plant.from_config(seed=0)
     with pytest.raises(ValueError, match="positive"):
         plant.advance(0)
+
+
+def test_measurements_and_truth_carry_exactly_the_canonical_channels_in_order():
+    from sim.units import MEASUREMENTS, TRUTH
+    plant = sim.Plant.from_config(seed=0)
+    plant.advance(60)
+    assert tuple(plant.measurements) == MEASUREMENTS and tuple(plant.truth) == TRUTH
+    assert all(type(v) is float for v in (*plant.measurements.values(), *plant.truth.values()))

@@ -8,8 +8,6 @@ False (the KPI code then treats the period as missing data).
 from __future__ import annotations
 
 import math
-from collections import deque
-
 import numpy as np
 
 from ..config import Cems
@@ -20,23 +18,27 @@ CHANNELS = ("co_mg_nm3", "nox_mg_nm3", "so2_mg_nm3", "hcl_mg_nm3", "dust_mg_nm3"
 class CemsState:
     """Plain-data state of the instrument (deep-copyable for snapshots)."""
 
-    def __init__(self, cfg: Cems, initial: dict[str, float]):
+    def __init__(self, cfg: Cems, initial: np.ndarray):
         n_delay = max(int(round(cfg.delay_s / cfg.period_s)), 0) + 1
-        first = np.array([initial[c] for c in CHANNELS])
-        self.line = deque([first.copy() for _ in range(n_delay)], maxlen=n_delay)
+        first = np.array(initial, dtype=float)
+        self.line = np.tile(first, (n_delay, 1))  # ring buffer of the samples in the sample line
+        self.head = 0                             # where the next sample goes (= the oldest one)
         self.filtered = first.copy()
         self.reading = first.copy()
         self.valid = True
+        self.lag = 1.0 - math.exp(-cfg.period_s / cfg.tau_s)
 
 
-def sample(state: CemsState, truth: dict[str, float], cfg: Cems, rng: np.random.Generator, outage: bool) -> None:
-    """Take one sample and update the reading."""
-    state.line.append(np.array([truth[c] for c in CHANNELS]))
-    delayed = state.line[0]
-    state.filtered += (delayed - state.filtered) * (1.0 - math.exp(-cfg.period_s / cfg.tau_s))
+def sample(state: CemsState, truth: np.ndarray, cfg: Cems, rng: np.random.Generator, outage: bool) -> None:
+    """Take one sample of the true stack values (CHANNELS order) and update the reading."""
+    n = state.line.shape[0]
+    state.line[state.head] = truth
+    state.head = (state.head + 1) % n
+    delayed = state.line[state.head]      # the sample taken delay_s ago
+    state.filtered += (delayed - state.filtered) * state.lag
     noise = rng.standard_normal(len(CHANNELS))
     if outage:
         state.valid = False
         return
     state.valid = True
-    state.reading = np.maximum(state.filtered * (1.0 + cfg.noise_rel * noise), 0.0)
+    np.maximum(state.filtered * (1.0 + cfg.noise_rel * noise), 0.0, out=state.reading)

@@ -123,6 +123,7 @@ def solve(bed_out, sa_kmol_s, sa_temp_k, aux_w, ambient_k, wall_temp_k, t_guess_
     out[F_HEAT_RELEASE_W] = burnt * p.vol_heat_j_kg + aux_w
 
 
+@njit(cache=True)
 def co_mg_nm3(o2_dry_pct, temp_degc, secondary_frac, burn_frac, fp) -> float:
     """Raw CO [mg/Nm3 dry, 11 % O2] of the furnace exit.
 
@@ -138,6 +139,7 @@ def co_mg_nm3(o2_dry_pct, temp_degc, secondary_frac, burn_frac, fp) -> float:
     return co + 1.0e4 * (1.0 - burn_frac)
 
 
+@njit(cache=True)
 def nox_fuel_conversion(o2_dry_pct, temp_degc, fp) -> float:
     """Share of fuel-N leaving as NOx (domain.md §6: 4-8 % of fuel-N, rising with T and O2)."""
     conv = (fp.nox_fuel_n_conversion * (max(o2_dry_pct, 0.1) / fp.nox_ref_o2_dry_pct) ** fp.nox_o2_exponent
@@ -145,6 +147,7 @@ def nox_fuel_conversion(o2_dry_pct, temp_degc, fp) -> float:
     return min(conv, NOX_CONVERSION_CAP)
 
 
+@njit(cache=True)
 def sncr(nox_kmol_s, urea_kg_h, temp_degc, fp) -> tuple[float, float]:
     """SNCR with urea: returns (NOx left, NH3 slip) in kmol/s.
 
