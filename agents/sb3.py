@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from gymnasium import spaces
+
+from sim.results import atomic_write, write_json
 
 #: Algorithm name (config) -> (module, class, default policy).
 ALGORITHMS: dict[str, tuple[str, str, str]] = {
@@ -128,16 +128,13 @@ def _box_from_json(d: dict) -> spaces.Box:
     return spaces.Box(np.asarray(d["low"], dtype=np.float32), np.asarray(d["high"], dtype=np.float32), dtype=np.float32)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and rename it onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+def write_binary(path: Path, write) -> None:
+    """Atomically write ``path`` by calling ``write(file_object)`` (sim.results.atomic_write)."""
+    def to_tmp(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            write(fh)
+
+    atomic_write(path, to_tmp)
 
 
 def policy_kwargs_from_json(kwargs: dict) -> dict:
@@ -159,14 +156,12 @@ def save_policy(model, venv, zip_path: Path, algo: dict, env_setup: dict) -> Non
     (last observations, episode-info buffers) is left out, so nothing of it is pickled.
     """
     zip_path = Path(zip_path)
-    tmp = zip_path.with_name(f".{zip_path.stem}.tmp.zip")
-    model.save(tmp, exclude=list(RUNTIME_ATTRIBUTES))
-    os.replace(tmp, zip_path)
+    write_binary(zip_path, lambda fh: model.save(fh, exclude=list(RUNTIME_ATTRIBUTES)))
     card = {"format": CARD_FORMAT, "algo": algo, "env": env_setup, "num_timesteps": int(model.num_timesteps),
             "observation_space": _box_to_json(model.observation_space),
             "action_space": _box_to_json(model.action_space),
             "normalisation": normalisation_stats(venv)}
-    atomic_write_text(zip_path.with_suffix(".json"), json.dumps(card, indent=1))
+    write_json(zip_path.with_suffix(".json"), card)
 
 
 def read_card(zip_path: Path) -> dict:

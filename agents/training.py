@@ -32,7 +32,6 @@ is not bit-identical to an uninterrupted one.
 from __future__ import annotations
 
 import csv
-import json
 import platform
 import re
 import subprocess
@@ -52,8 +51,10 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvWrapper, VecNormalize
 
 from .residual import ResidualWrapper
-from .sb3 import (ObsNormaliser, Policy, algorithm_class, atomic_write_text, load_model, policy_kwargs_from_json,
-                  read_card, restore_normalisation, save_policy)
+from sim.results import save_figure, write_json, write_text
+
+from .sb3 import (ObsNormaliser, Policy, algorithm_class, load_model, policy_kwargs_from_json, read_card,
+                  restore_normalisation, save_policy, write_binary)
 from .train_config import ConfigError, EnvConfig, TrainConfig, dump
 
 #: Packages whose versions are written into the run folder.
@@ -248,7 +249,7 @@ class EvalAndCheckpoint(BaseCallback):
 def _append_evaluation(path: Path, row: dict) -> None:
     rows = _read_evaluations(path) + [row]
     lines = [",".join(row)] + [",".join(str(r[k]) for k in row) for r in rows]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def _read_evaluations(path: Path) -> list[dict]:
@@ -260,10 +261,7 @@ def _read_evaluations(path: Path) -> list[dict]:
 
 def plot_training_curve(out: Path) -> None:
     """``out/training_curve.png``: training episode reward and evaluation figures vs timesteps."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # Agg backend: set by sim.results
 
     progress = _read_evaluations(out / "logs" / "progress.csv")
     evals = _read_evaluations(out / "evaluations.csv")
@@ -286,10 +284,7 @@ def plot_training_curve(out: Path) -> None:
             ax.legend(fontsize=8)
     fig.suptitle(out.name)
     fig.tight_layout()
-    tmp = out / ".training_curve.tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    tmp.replace(out / "training_curve.png")
+    save_figure(fig, out / "training_curve.png", dpi=100)
 
 
 # ------------------------------------------------------------------ replay buffers ---
@@ -297,9 +292,7 @@ def save_replay_buffer(buffer, path: Path) -> None:
     """The filled part of an SB3 replay buffer as plain arrays (``.npz``, no pickle)."""
     n = buffer.buffer_size if buffer.full else buffer.pos
     arrays = {k: getattr(buffer, k)[:n] for k in _BUFFER_ARRAYS if getattr(buffer, k, None) is not None}
-    tmp = path.with_name(f".{path.name}.tmp.npz")
-    np.savez(tmp, pos=buffer.pos, full=buffer.full, **arrays)
-    tmp.replace(path)
+    write_binary(path, lambda fh: np.savez(fh, pos=buffer.pos, full=buffer.full, **arrays))
 
 
 def load_replay_buffer(buffer, path: Path) -> None:
@@ -388,8 +381,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
         set_random_seed(cfg.seed)
         model = algorithm_class(algo)(policy, venv, seed=cfg.seed, device="cpu", verbose=0,
                                       policy_kwargs=policy_kwargs_from_json(cfg.algo.policy_kwargs), **cfg.algo.hyperparameters)
-    atomic_write_text(out / "config.yaml", dump(cfg))
-    atomic_write_text(out / "versions.json", json.dumps(versions(), indent=1))
+    write_text(out / "config.yaml", dump(cfg))
+    write_json(out / "versions.json", versions())
     formats = ["csv"]
     try:
         import tensorboard  # noqa: F401
@@ -414,7 +407,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
               "env_step_wall_s": env_s, "env_share_of_training": env_s / train_s,
               "evaluation_and_checkpoint_wall_s": callback.eval_time_s,
               "vec_env": cfg.vec_env.model_dump(), "torch_threads": cfg.torch_threads, "algo": algo}
-    atomic_write_text(out / "throughput.json", json.dumps(report, indent=1))
+    write_json(out / "throughput.json", report)
     plot_training_curve(out)
     venv.close()
     return out

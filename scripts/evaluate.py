@@ -132,7 +132,7 @@ def main(argv=None) -> int:
     cmd += (["--hours", str(args.hours)] if args.hours else []) + (["--no-progress"] if args.no_progress else [])
     subprocess.run(cmd, check=True)
 
-    from agents.sb3 import atomic_write_text
+    from sim.results import write_text
 
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))["results"]
     results[POLICY] = results.pop(f"sb3:{model}")
@@ -141,9 +141,9 @@ def main(argv=None) -> int:
             if cfg.eval.seeds == "holdout" else
             "Caution: the run evaluated on the test seeds during training (eval.seeds: test), so the best-model "
             "choice has seen them and these figures are optimistic.")
-    atomic_write_text(out / "acceptance.json", json.dumps({"model": str(model), **acc}, indent=1))
+    write_text(out / "acceptance.json", json.dumps({"model": str(model), **acc}, indent=1))
     text = acceptance_markdown(acc, model, note)
-    atomic_write_text(out / "acceptance.md", text)
+    write_text(out / "acceptance.md", text)
     print(text)
     return 0
 
