@@ -26,8 +26,9 @@ commas, so a path must not contain one.
 
 Defaults: controllers ``manual,rule_based``; every scenario; each scenario's 3 test seeds; each
 scenario's own duration (24 h for most, 72 h lhv_drift, 168 h fouling_week; 2,448 plant hours in
-all); 2 worker processes. This takes a few minutes on 2 cores (the plant runs ~8,000x real time).
-``--hours`` shortens every run for a quick look.
+all); 2 worker processes. That is about 3 CPU-minutes (the plant runs ~50,000x real time on one
+core): 3 min of wall time on 2 cores, more when the cores are shared. ``--hours`` shortens every
+run for a quick look.
 """
 from __future__ import annotations
 
