@@ -17,7 +17,7 @@ import agents
 import sim
 from sim.replay import DataQualityWarning, load_log, load_tagmap, synthetic
 from sim.replay.calibrate import calibrate
-from sim.replay.estimate import estimate, write_scenario
+from sim.replay.estimate import Estimate, estimate, write_scenario
 from sim.replay.export import episode_from_log, write_dataset
 from sim.replay.openloop import replay
 from sim.replay.shadow import shadow
@@ -103,6 +103,29 @@ def test_estimated_waste_recovers_the_moisture_and_replays_as_a_scenario(generat
     assert with_estimate.metrics["steam_flow_t_h"]["nrmse"] < 0.5 * expected.metrics["steam_flow_t_h"]["nrmse"]
     with pytest.raises(FileNotFoundError, match="scripts/replay.py estimate"):
         sim.load_scenario(f"from_log:{tmp_path / 'nothing'}")
+
+
+def test_open_loop_replay_is_deterministic(generated):
+    _, log, _ = generated
+    a, b = replay(log), replay(log)
+    pd.testing.assert_frame_equal(a.simulated, b.simulated)
+
+
+def test_scenario_from_an_estimate_brings_the_waste_to_the_grate_when_it_burnt(tmp_path):
+    """A 6-h estimate: design waste, then 56 % moisture from 4 h on. The scenario drops the wet
+    grabs one hopper residence earlier, so the plant burns them from about 4 h."""
+    t = np.arange(0.0, 6 * 3600 + 1, 60.0)
+    moisture = np.where(t < 4 * 3600, 48.0, 56.0)
+    est = Estimate(pd.DataFrame({"waste_moisture_pct": moisture}, index=pd.Index(t, name="time_s")))
+    write_scenario(est, tmp_path, source="hand-made")
+    scen = sim.load_scenario(f"from_log:{tmp_path}")
+    assert scen.waste.moisture_mean_pct == pytest.approx(48.0) and scen.slugs
+    assert all(sl.moisture_pct == 48.0 for sl in scen.slugs if sl.at_h < 0.9)
+    env = gym.make("WtE/Incinerator-v0", scenario=f"from_log:{tmp_path}", episode_hours=6.0)
+    df = agents.run_episode(env, agents.make_controller("fixed", env), seed=0, progress=False).set_index("time_s")
+    burnt = df["waste_moisture_pct"]
+    assert burnt.loc[2 * 3600:3.5 * 3600].mean() == pytest.approx(48.0, abs=1.0)
+    assert burnt.loc[4.5 * 3600:6 * 3600].mean() == pytest.approx(56.0, abs=1.5)
 
 
 def test_estimate_works_on_a_partial_log_and_says_what_it_lacks(generated):
@@ -204,7 +227,7 @@ def test_script_end_to_end(generated, tmp_path):
     common = ["--log", path, "--tags", "configs/tags/synthetic_dcs.yaml", "--step", "30"]
     for command, extra in [("validate", []), ("open-loop", []), ("estimate", []), ("shadow", ["--controller", "rule_based"]),
                            ("calibrate", ["--params", "moisture_bias_pct", "--max-evals", "5"]),
-                           ("export", ["--no-minari", "--name", "day"])]:
+                           ("export", ["--no-minari", "--name", "day", "--simulate", "1", "--hours", "0.2"])]:
         out = tmp_path / command
         assert script.main([command, *common, "--out", str(out), *extra]) == 0
         name = command.replace("-", "_")
@@ -215,6 +238,8 @@ def test_script_end_to_end(generated, tmp_path):
     assert json.loads((tmp_path / "calibrate" / "calibrate.json").read_text())["parameters_after"]["moisture_bias_pct"] > 1.0
     assert sim.load_plant(str(tmp_path / "calibrate" / "calibrated_plant.yaml")).name == "reference_750tpd"
     assert sim.load_scenario(f"from_log:{tmp_path / 'estimate'}").duration_h == pytest.approx(HOURS, abs=0.01)
+    episodes = json.loads((tmp_path / "export" / "dataset.json").read_text())["episodes"]
+    assert [e["steps"] for e in episodes] == [HOURS * 120, 0.2 * 120]    # 30-s steps: the log, one simulated
 
 
 def test_a_command_logged_with_a_wrong_scale_gets_a_fitted_gain(generated):

@@ -163,7 +163,7 @@ def write_scenario(est: Estimate, out_dir: str | Path, plant: str | PlantConfig 
         sel = (t >= start) & (t < start + SCHEDULE_PERIOD_S)
         if at_s < 0 or not sel.any():
             continue
-        slugs.append({"at_h": round(at_s / 3600.0, 6), "grabs": 50,
+        slugs.append({"at_h": round(float(at_s) / 3600.0, 6), "grabs": 50,
                       "moisture_pct": round(float(np.clip(m[sel].mean(), lo, hi)), 3),
                       "ash_pct": base.waste.ash_mean_pct})
     data = base.model_dump(mode="json")
