@@ -243,3 +243,16 @@ def test_a_40_hour_long_parquet_log_loads_in_seconds(tmp_path):
     elapsed = time.perf_counter() - start
     assert log.data.shape == (40 * 360, 20)
     assert elapsed < 30.0, f"load and validation took {elapsed:.1f} s"  # ~4 s on a 2-core machine
+
+
+def test_tag_filter_and_range_override(tmp_path):
+    t = np.arange(0, 300, 10.0)
+    steam = np.where(np.arange(len(t)) % 2 == 0, 60.0, 70.0)       # alternating: a filter averages it out
+    path = tmp_path / "f.csv"
+    pd.DataFrame({"时间": stamps("2026-03-14 08:00:00", t), STEAM: steam, "FEED": 70.0}).to_csv(path, index=False)
+    tags = {**BASE_MAP["tags"], STEAM: {"channel": "steam_flow_t_h", "unit": "t/h", "filter_s": 20, "range": [0, 65]}}
+    log = load_quiet(path, tagmap(max_gap_s=30, tags=tags))
+    assert log.report.by_check("out_of_range")[0].count == len(t) // 2       # the 70s, above the narrowed range
+    tags[STEAM] = {"channel": "steam_flow_t_h", "unit": "t/h", "filter_s": 20}
+    filtered = load_quiet(path, tagmap(tags=tags)).data["steam_flow_t_h"]
+    np.testing.assert_allclose(filtered.iloc[1:], 65.0)                      # 2-point trailing mean
