@@ -141,10 +141,11 @@ def write_scenario(est: Estimate, out_dir: str | Path, plant: str | PlantConfig 
                    source: str = "") -> Path:
     """Write ``scenario.yaml`` (a scenario of configs/scenarios form) replaying the estimated waste.
 
-    The hopper is filled at start with waste at the first hour's mean estimate; later estimates
-    become crane-grab slugs every :data:`SCHEDULE_PERIOD_S`, scheduled one hopper residence
-    (hopper mass at start / design feed) plus the feed dead time earlier than they burn. Estimates
-    that would need a grab before t = 0 are already in the hopper. Returns the file's path.
+    The hopper is filled at start with waste at the mean estimate of what burns while that content
+    is fed (from one feed lag after the start until the first scheduled grab arrives). Later
+    estimates become crane-grab slugs every :data:`SCHEDULE_PERIOD_S`, dropped one hopper
+    residence (hopper mass at start / design feed) plus the feed lag (dead time and time constant)
+    before they burn. Returns the file's path.
     """
     cfg = load_plant(plant)
     base = load_scenario("steady_design", EXPECTED_WASTE)
@@ -156,7 +157,11 @@ def write_scenario(est: Estimate, out_dir: str | Path, plant: str | PlantConfig 
         raise ValueError("the estimate has no moisture value: nothing to build a scenario from")
     t = m.index.to_numpy(float)
     lo, hi = SLUG_MOISTURE_RANGE_PCT
-    first = float(np.clip(m[t <= t[0] + 3600.0].mean(), 20.0, 65.0))
+    # The hopper's content at start burns from one feed lag on until the first scheduled grab
+    # arrives; before that the plant burns its initial bed (not the log's waste).
+    lag_s = FEED_DEAD_TIME_S + FEED_TAU_S
+    initial = (t >= t[0] + lag_s) & (t < t[0] + lead_s)
+    first = float(np.clip(m[initial].mean() if initial.any() else m.mean(), 20.0, 65.0))
     slugs = []
     for start in np.arange(t[0], t[-1] + 1e-9, SCHEDULE_PERIOD_S):
         at_s = start - lead_s
