@@ -28,9 +28,12 @@ ENV_IDS: dict[str, str] = {
     "WtE/IncineratorSupervisory-v0": "sim.envs.supervisory:IncineratorSupervisoryEnv",
 }
 
+#: Batched implementations (``gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``).
+VECTOR_ENTRY_POINTS: dict[str, str] = {"WtE/Incinerator-v0": "sim.envs.vector:IncineratorVectorEnv"}
+
 for _env_id, _entry_point in ENV_IDS.items():
     if _env_id not in gymnasium.registry:  # importing twice (reload, tests) must not re-register
-        gymnasium.register(id=_env_id, entry_point=_entry_point)
+        gymnasium.register(id=_env_id, entry_point=_entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(_env_id))
 
 _LAZY = {
     "IncineratorEnv": "incinerator", "to_action": "incinerator", "to_commands": "incinerator",
