@@ -8,8 +8,8 @@
     best_model.zip/.json   the policy with the best mean evaluation reward (the final policy is
                            always evaluated too)
     checkpoints/step_N.zip/.json (+ step_N.replay.npz for SAC/TQC)   every checkpoint_every_steps
-    evaluations.csv        per evaluation: timesteps, mean/std episode reward, steam-flow std
-                           of the policy and of rule_based on the same episodes, trips
+    evaluations.csv        per evaluation: mean/std episode reward, mean steam-flow std and
+                           trips of the policy, and the same of rule_based on the same episodes
     logs/                  SB3 logger output: progress.csv and TensorBoard event files
                            (``tensorboard --logdir runs/``) when tensorboard is installed
     training_curve.png     episode reward (training) and evaluation figures against timesteps
@@ -157,18 +157,26 @@ def run_policy_episode(env: gym.Env, act, seed: int) -> dict:
             return {"reward": total, "steam_std_t_h": float(np.std(steam)), "trip": info["violations"]["trip"]}
 
 
-def _rule_based_reference(cfg: TrainConfig, episodes: list[tuple[str, int]], hours: float) -> float:
-    """Mean steam-flow std of ``rule_based`` on ``episodes`` on plain ``WtE/Incinerator-v0``."""
+def summarise(results: list[dict]) -> dict:
+    """Mean and std of the episode rewards, mean steam-flow std [t/h] and trips of episodes."""
+    rewards = [r["reward"] for r in results]
+    return {"mean_reward": float(np.mean(rewards)), "std_reward": float(np.std(rewards)),
+            "steam_std_t_h": float(np.mean([r["steam_std_t_h"] for r in results])),
+            "trips": sum(r["trip"] is not None for r in results)}
+
+
+def _rule_based_reference(cfg: TrainConfig, episodes: list[tuple[str, int]], hours: float) -> dict:
+    """:func:`summarise` of ``rule_based`` on ``episodes`` on plain ``WtE/Incinerator-v0``."""
     from . import make_controller
 
     kwargs = cfg.env.kwargs if cfg.env.id == "WtE/Incinerator-v0" else {}  # other ids: other keywords
-    stds = []
+    results = []
     for scenario, seed in episodes:
         env = gym.make("WtE/Incinerator-v0", plant=cfg.env.plant, scenario=scenario, episode_hours=hours, **kwargs)
         acc = make_controller("rule_based", env)
         acc.reset(seed)
-        stds.append(run_policy_episode(env, acc.act, seed)["steam_std_t_h"])
-    return float(np.mean(stds))
+        results.append(run_policy_episode(env, acc.act, seed))
+    return summarise(results)
 
 
 class EvalAndCheckpoint(BaseCallback):
@@ -185,7 +193,7 @@ class EvalAndCheckpoint(BaseCallback):
         self.hours = cfg.eval.episode_hours or cfg.env.episode_hours
         self.envs: dict[str, gym.Env] = {}
         self.best = -np.inf
-        self.reference = float("nan")
+        self.reference: dict = {}
         self.eval_time_s = 0.0
         self.last_eval_step = None
         self.next_eval = self.next_checkpoint = 0
@@ -220,16 +228,12 @@ class EvalAndCheckpoint(BaseCallback):
         for scenario, seed in self.episodes:
             policy.reset()
             results.append(run_policy_episode(self.envs[scenario], lambda o, _i: policy.act(o), seed))
-        rewards = [r["reward"] for r in results]
-        row = {"timesteps": self.model.num_timesteps, "mean_reward": float(np.mean(rewards)),
-               "std_reward": float(np.std(rewards)),
-               "steam_std_t_h": float(np.mean([r["steam_std_t_h"] for r in results])),
-               "rule_based_steam_std_t_h": self.reference,
-               "trips": sum(r["trip"] is not None for r in results)}
+        row = {"timesteps": self.model.num_timesteps, **summarise(results),
+               **{f"rule_based_{k}": v for k, v in self.reference.items()}}
         _append_evaluation(self.out / "evaluations.csv", row)
         for key in ("mean_reward", "steam_std_t_h", "trips"):
             self.logger.record(f"eval/{key}", row[key])
-        self.logger.record("eval/steam_std_vs_rule_based", row["steam_std_t_h"] / self.reference)
+        self.logger.record("eval/steam_std_vs_rule_based", row["steam_std_t_h"] / row["rule_based_steam_std_t_h"])
         if row["mean_reward"] > self.best:
             self.best = row["mean_reward"]
             save_policy(self.model, self.model.get_env(), self.out / "best_model.zip", *self.setup)
@@ -248,7 +252,7 @@ class EvalAndCheckpoint(BaseCallback):
 
 def _append_evaluation(path: Path, row: dict) -> None:
     rows = _read_evaluations(path) + [row]
-    lines = [",".join(row)] + [",".join(str(r[k]) for k in row) for r in rows]
+    lines = [",".join(row)] + [",".join(str(r.get(k, "")) for k in row) for r in rows]
     write_text(path, "\n".join(lines) + "\n")
 
 
@@ -273,6 +277,8 @@ def plot_training_curve(out: Path) -> None:
     if evals:
         steps = [float(r["timesteps"]) for r in evals]
         ax1.plot(steps, [float(r["mean_reward"]) for r in evals], "o-", label="evaluation (mean reward)")
+        if evals[0].get("rule_based_mean_reward"):
+            ax1.axhline(float(evals[0]["rule_based_mean_reward"]), color="r", ls="--", label="rule_based (evaluation)")
         ax2.plot(steps, [float(r["steam_std_t_h"]) for r in evals], "o-", label="policy")
         ax2.axhline(float(evals[0]["rule_based_steam_std_t_h"]), color="r", ls="--", label="rule_based")
     ax1.set_ylabel("episode reward")
