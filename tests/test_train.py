@@ -219,3 +219,36 @@ def test_scenario_mix_draws_training_seeds_of_its_scenarios():
     assert {d["scenario"] for d in drawn} == set(seeds)
     assert all(d["plant_seed"] in seeds[d["scenario"]] for d in drawn)
     assert [(d["scenario"], d["plant_seed"]) for d in draw()] == [(d["scenario"], d["plant_seed"]) for d in drawn]
+
+
+def _record(steam_std: float, net: float, nox_1h: int = 0, below_850: int = 0, trip=None) -> dict:
+    gb = {"steam_flow_std_t_h": steam_std, "net_kwh_per_t": net, "exceedances": {"nox": {"1h": nox_1h, "24h": 0}},
+          "furnace_below_850_5min_count": below_850, "lime_kg_per_t": 10.0, "urea_kg_per_t": 2.0,
+          "carbon_kg_per_t": 0.4, "emissions_g_per_t": {"co": 50.0, "nox": 900.0}, "o2_std_vol_pct": 0.5}
+    return {"trip": trip, "gb18485": gb, "eu_ied": {"exceedances": {"nox": {"30min": 0}}}}
+
+
+def test_acceptance_applies_the_issue_bar():
+    accept = _script("evaluate").acceptance
+    ref = {"a": {"1": _record(4.0, 400.0), "2": _record(2.0, 420.0)}}
+    good = {"a": {"1": _record(3.0, 401.0), "2": _record(1.8, 420.0)}}  # std 4.8 vs 6.0: -20 %
+    acc = accept({"policy": good, "rule_based": ref})
+    assert acc["steam_std_ratio"] == pytest.approx(0.8) and acc["passed"]
+    assert acc["measured"]["NOx g/t"] == {"policy": 900.0, "rule_based": 900.0}
+    for bad, failed in [({"1": _record(3.2, 401.0), "2": _record(1.8, 420.0)}, "steam_std_ratio<=0.80"),
+                        ({"1": _record(3.0, 399.0), "2": _record(1.8, 420.0)}, "net_kwh_per_t_ratio>=1"),
+                        ({"1": _record(3.0, 401.0, nox_1h=1), "2": _record(1.8, 420.0)}, "emission_exceedances_not_more"),
+                        ({"1": _record(3.0, 401.0, below_850=2), "2": _record(1.8, 420.0)}, "furnace_below_850_5min_not_more"),
+                        ({"1": _record(3.0, 401.0, trip="flame loss"), "2": _record(1.8, 420.0)}, "trips_not_more")]:
+        acc = accept({"policy": {"a": bad}, "rule_based": ref})
+        assert not acc["passed"] and [k for k, ok in acc["checks"].items() if not ok] == [failed]
+
+
+@pytest.mark.slow
+def test_evaluate_script_writes_the_acceptance_report(run, tmp_path):
+    out = tmp_path / "evaluation"
+    assert _script("evaluate").main([str(run), "--scenarios", "run", "--hours", "0.2", "--workers", "1",
+                                     "--controllers", "rule_based", "--out", str(out), "--no-progress"]) == 0
+    acc = json.loads((out / "acceptance.json").read_text())
+    assert acc["runs"] == 3 and set(acc["checks"]) >= {"steam_std_ratio<=0.80", "trips_not_more"}
+    assert (out / "acceptance.md").read_text().count("| ") > 10 and (out / "results.json").is_file()
