@@ -1,18 +1,39 @@
-"""Speed of the environment step, measured against CartPole-v1 in the same run.
+"""Speed of the simulator: env steps against CartPole-v1, plant time per wall second, batched
+plants and the env's share of PPO training, measured in one run.
 
-    python scripts/bench_speed.py [--steps N] [--repeats R] [--json PATH]
+    python scripts/bench_speed.py [--steps N] [--repeats R] [--num-envs N] [--batched-steps S]
+                                  [--ppo-steps P] [--json PATH]
 
-Prints a table: microseconds per step of every registered ``WtE/*`` environment
-(``sim.envs.ENV_IDS``: ``WtE/Incinerator-v0``, ``WtE/IncineratorSupervisory-v0``; 10 s control
-interval, created with ``gymnasium.make``, uniform random actions, reset when an episode ends)
-and of ``CartPole-v1`` timed by the same loop, each WtE figure's ratio to CartPole, and the
-simulated plant seconds per wall second of ``Plant.advance(10)`` at the design commands. Each
-figure is the best of ``--repeats`` timed runs after a warm-up (the first plant in a process
-compiles numba code). Actions are drawn before the clock starts, so the figures are step (and
-reset) time only. With ``--json PATH`` the figures are written there atomically (temp file, then
-``os.replace``). Timing never fails: the figures are reported, not judged. JSON shape: ``{"env":
-{id: {"us_per_step", "ratio_to_cartpole", "control_interval_s", "steps", "resets"}, ...},
-"cartpole_us_per_step", "plant_advance", "machine", "date", "steps", "repeats"}``.
+Prints a table of:
+
+* microseconds per step of every registered ``WtE/*`` environment (``sim.envs.ENV_IDS``; 10 s
+  control interval, created with ``gymnasium.make``, uniform random actions, reset when an
+  episode ends) and of ``CartPole-v1`` timed by the same loop, and each WtE figure's ratio to
+  CartPole (actions are drawn before the clock starts, so the figures are step and reset time);
+* simulated plant seconds per wall second of ``Plant.advance(10)`` at the design commands;
+* batched plants: ``gymnasium.make_vec("WtE/Incinerator-v0", num_envs=N,
+  vectorization_mode="vector_entry_point")`` (default N = 256) stepped ``--batched-steps`` times
+  in one process (one core: the batch runs on one thread), as simulated plant seconds per wall
+  second (and per second of the process's CPU time, which a busy shared machine does not
+  inflate). The actions are the design commands with a proportional feedwater-on-level trim, so the
+  plants keep running (open loop the drum trips within the hour and a tripped plant costs almost
+  nothing); trips are reported. Next to it the continuous core alone (``sim.core.integrate`` at
+  its 1-s step, one plant), the floor of the batch's cost per plant second;
+* PPO training (Stable-Baselines3, ``MlpPolicy`` 64x64, n_steps 1024, batch 256, 10 epochs as
+  ``configs/agents/ppo_residual.yaml``, one ``WtE/Incinerator-v0``, ``--ppo-steps`` steps, one
+  torch thread): environment steps per second of training and the share of the training time
+  spent inside ``env.step``/``env.reset``.
+
+Each env and plant figure is the best of ``--repeats`` timed runs after a warm-up (the first plant
+in a process compiles numba code). With ``--json PATH`` the figures are written there atomically
+(temp file, then ``os.replace``). Timing never fails: the figures are reported, not judged.
+The default run takes about a minute on two cores. JSON shape: ``{"env": {id: {"us_per_step",
+"ratio_to_cartpole", "control_interval_s", "steps", "resets"}, ...}, "cartpole_us_per_step",
+"plant_advance": {"sim_seconds_per_wall_second", "us_per_advance_10s"}, "batched": {"num_envs",
+"plant_seconds_per_s", "plant_seconds_per_cpu_s", "us_per_plant_step", "steps", "trips",
+"core_plant_seconds_per_s"},
+"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads"}, "machine",
+"date", "steps", "repeats"}``.
 """
 from __future__ import annotations
 
@@ -32,6 +53,7 @@ import numpy as np
 import sim
 
 CARTPOLE_ID = "CartPole-v1"
+WTE_ID = "WtE/Incinerator-v0"
 CONTROL_INTERVAL_S = 10.0
 WARMUP_STEPS = 200
 
@@ -91,12 +113,119 @@ def time_plant_advance(advances: int, repeats: int) -> dict:
     return {"sim_seconds_per_wall_second": best, "us_per_advance_10s": CONTROL_INTERVAL_S / best * 1e6}
 
 
+def _design_action(env) -> np.ndarray:
+    """The design commands of the env's plant as a normalised action (float32)."""
+    from sim.envs.incinerator import to_action
+
+    plant = env.unwrapped.batch.factory if hasattr(env.unwrapped, "batch") else env.unwrapped.plant
+    return to_action(plant.design_actuators, *plant.actuator_bounds)
+
+
+def level_trim(obs: np.ndarray, design: np.ndarray) -> np.ndarray:
+    """Design actions with a feedwater trim on the drum level and steam flow (observation elements
+    2 and 0, normalised): feedwater [t/h] = design + 6.8 obs[0] - 30 obs[2], i.e. follow the
+    steam (10 % of design = 6.8 t/h per unit) and take 0.3 t/h per mm of level (100 mm per unit)
+    off, in action units of the feedwater's half range (55 t/h)."""
+    a = np.broadcast_to(design, obs.shape[:-1] + design.shape).copy()
+    fw = sim.units.ACTUATORS.index("feedwater_t_h")
+    a[..., fw] += (6.8 * obs[..., 0] - 30.0 * obs[..., 2]) / 55.0
+    return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def time_batched(num_envs: int, steps: int, repeats: int) -> dict:
+    """Simulated plant seconds per wall second of the batched env (best of ``repeats``)."""
+    envs = gym.make_vec(WTE_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
+                        control_interval_s=CONTROL_INTERVAL_S)
+    design = _design_action(envs)
+    obs, _ = envs.reset(seed=0)
+    obs, *_ = envs.step(level_trim(obs, design))  # warm-up: compiles the kernels
+    best, best_cpu, trips = float("inf"), float("inf"), 0
+    for _ in range(repeats):
+        elapsed = cpu = 0.0
+        for _ in range(steps):
+            actions = level_trim(obs, design)
+            t0, c0 = time.perf_counter(), time.process_time()
+            obs, _, terminated, _, _ = envs.step(actions)
+            elapsed += time.perf_counter() - t0
+            cpu += time.process_time() - c0
+            trips += int(terminated.sum())
+        best, best_cpu = min(best, elapsed), min(best_cpu, cpu)
+    envs.close()
+    plant_s = num_envs * steps * CONTROL_INTERVAL_S
+    return {"num_envs": num_envs, "plant_seconds_per_s": plant_s / best,
+            "plant_seconds_per_cpu_s": plant_s / best_cpu if best_cpu > 0 else float("nan"),
+            "us_per_plant_step": best / (num_envs * steps) * 1e6, "steps": steps, "trips": trips,
+            "core_plant_seconds_per_s": time_core(steps * 10)}
+
+
+def time_core(seconds: int) -> float:
+    """Plant seconds per wall second of the continuous core alone (one plant, 1-s steps)."""
+    plant = sim.Plant.from_config(seed=0)
+    plant.advance(CONTROL_INTERVAL_S)  # warm-up
+    t0 = time.perf_counter()
+    plant._integrate(int(seconds), 1.0)
+    elapsed = time.perf_counter() - t0
+    if plant.trip is not None:  # a tripped core returns at once: not a timing
+        return float("nan")
+    return seconds / elapsed
+
+
+class _StepTimer(gym.Wrapper):
+    """Accumulates the wall time spent in ``step`` and ``reset`` of the wrapped env."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.seconds = 0.0
+
+    def step(self, action):
+        t0 = time.perf_counter()
+        out = self.env.step(action)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+    def reset(self, **kwargs):
+        t0 = time.perf_counter()
+        out = self.env.reset(**kwargs)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def time_ppo(steps: int) -> dict:
+    """A short SB3 PPO run on one ``WtE/Incinerator-v0``: steps/s and the env's share of the time."""
+    import torch
+    from stable_baselines3 import PPO
+
+    torch.set_num_threads(1)
+    env = _StepTimer(gym.make(WTE_ID, control_interval_s=CONTROL_INTERVAL_S, episode_hours=6))
+    n_steps = min(1024, steps)
+    model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=min(256, n_steps), n_epochs=10, seed=0,
+                device="cpu", verbose=0)
+    t0 = time.perf_counter()
+    model.learn(total_timesteps=steps)
+    total = time.perf_counter() - t0
+    done = int(model.num_timesteps)
+    env.close()
+    return {"steps": done, "steps_per_s": done / total, "env_share": env.seconds / total, "env_s": env.seconds,
+            "total_s": total, "torch_threads": torch.get_num_threads()}
+
+
 def machine() -> dict:
     return {
         "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(), "python": platform.python_version(),
-        "numpy": np.__version__, "gymnasium": gym.__version__,
+        "numpy": np.__version__, "gymnasium": gym.__version__, "cpu_model": cpu_model(),
     }
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else platform.processor()."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
@@ -117,15 +246,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=3000, help="timed steps per run (default 3000)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs; the best counts (default 3)")
+    parser.add_argument("--num-envs", type=int, default=256, help="plants in the batched run (default 256)")
+    parser.add_argument("--batched-steps", type=int, default=30, help="timed steps of the batch per run (default 30)")
+    parser.add_argument("--ppo-steps", type=int, default=2048, help="PPO training steps (default 2048)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     args = parser.parse_args(argv)
-    if args.steps < 1 or args.repeats < 1:
-        parser.error(f"--steps and --repeats must be >= 1, got {args.steps} and {args.repeats}")
+    for name in ("steps", "repeats", "num_envs", "batched_steps", "ppo_steps"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
 
     wte = {env_id: time_env(env_id, args.steps, args.repeats, control_interval_s=CONTROL_INTERVAL_S)
            for env_id in sim.envs.ENV_IDS}
     cart = time_env(CARTPOLE_ID, args.steps, args.repeats)
     adv = time_plant_advance(args.steps, args.repeats)
+    batched = time_batched(args.num_envs, args.batched_steps, args.repeats)
+    ppo = time_ppo(args.ppo_steps)
     for figures in wte.values():
         figures["ratio_to_cartpole"] = figures["us_per_step"] / cart["us_per_step"]
 
@@ -135,6 +270,12 @@ def main(argv: list[str] | None = None) -> dict:
                      f"ratio to CartPole {f['ratio_to_cartpole']:.1f} x, {f['resets']} resets"))
     rows.append(("Plant.advance(10 s)", f"{adv['us_per_advance_10s']:10.1f} us",
                  f"{adv['sim_seconds_per_wall_second']:,.0f} sim s / wall s"))
+    rows.append((f"batched, {batched['num_envs']} plants (one core)", f"{batched['us_per_plant_step']:10.1f} us",
+                 f"per plant step of 10 s: {batched['plant_seconds_per_s']:,.0f} plant s / wall s "
+                 f"({batched['plant_seconds_per_cpu_s']:,.0f} / CPU s); core alone "
+                 f"{batched['core_plant_seconds_per_s']:,.0f}; {batched['trips']} trips"))
+    rows.append((f"PPO training, {ppo['steps']} steps", f"{ppo['steps_per_s']:10.0f} /s",
+                 f"env share of training time {100 * ppo['env_share']:.1f} %"))
     print(f"bench_speed: {args.steps} steps, best of {args.repeats}")
     for name, value, note in rows:
         print(f"  {name:<44} {value:>14}   {note}")
@@ -145,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
                 for env_id, f in wte.items()},
         "cartpole_us_per_step": cart["us_per_step"],
         "plant_advance": adv,
+        "batched": batched,
+        "ppo": ppo,
         "machine": machine(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "steps": args.steps, "repeats": args.repeats,
