@@ -1,9 +1,9 @@
 # Two commands a newcomer needs (README quick start):
-#   make run    create .venv, install the project, run the default benchmark job
+#   make run    create .venv, install the project, run the default benchmark (manual vs rule_based)
 #   make test   create .venv if needed and run the test suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
-OUT ?= results/quickstart
+OUT ?= results/benchmark
 
 .PHONY: setup run test
 setup: $(VENV)/.installed
@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: setup
-	$(PY) scripts/run_scenario.py --scenario steady_design --controller rule_based --hours 24 --out $(OUT)
+	$(PY) scripts/benchmark.py --out $(OUT)
 
 # pytest exit code 5 (no test collected) is a failure with a clear message, never a silent pass.
 test: setup
