@@ -197,16 +197,18 @@ def load_model(zip_path: Path, card: dict, env=None):
         raise ValueError(f"policy {policy!r} is unknown to {cls.__name__}: expected one of {sorted(cls.policy_aliases)}")
     hyper = {k: v for k, v in algo.items() if k not in ("name", "policy", "policy_kwargs")}
     train_freq = hyper.get("train_freq", 1)
+    action_space = _box_from_json(card["action_space"])
+    entropy = hyper.get("target_entropy", "auto")
     replacements = {
         "policy_class": cls.policy_aliases[policy],
         "policy_kwargs": policy_kwargs_from_json(algo.get("policy_kwargs", {})),
         "observation_space": _box_from_json(card["observation_space"]),
-        "action_space": _box_from_json(card["action_space"]),
+        "action_space": action_space,
         "lr_schedule": lambda _: 0.0,  # rebuilt from learning_rate by the algorithm's _setup_model
         "clip_range": hyper.get("clip_range", 0.2),
         "clip_range_vf": hyper.get("clip_range_vf"),
         "train_freq": tuple(train_freq) if isinstance(train_freq, list) else train_freq,
-        "target_entropy": hyper.get("target_entropy", "auto"),
+        "target_entropy": entropy if entropy != "auto" else -float(np.prod(action_space.shape)),  # TQC's "auto"
         "rollout_buffer_class": None,  # None = the algorithm's default buffer
         "replay_buffer_class": None,
     }
