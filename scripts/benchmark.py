@@ -1,7 +1,8 @@
 """Compare controllers on the scenario library and write one results folder.
 
     python scripts/benchmark.py [--controllers manual,rule_based,...] [--scenarios all|a,b]
-        [--seeds test|train|1,2,3] [--hours H] [--workers N] [--plant NAME] --out DIR
+        [--seeds test|train|1,2,3] [--hours H] [--workers N] [--backend serial|process|ray]
+        [--address RAY_ADDRESS] [--plant NAME] --out DIR
 
 Runs every controller on every scenario and seed (``WtE/Incinerator-v0``, 10-s control interval,
 :func:`agents.run_episode`) and writes, each file atomically:
@@ -9,7 +10,7 @@ Runs every controller on every scenario and seed (``WtE/Incinerator-v0``, 10-s c
 - ``DIR/results.json``: ``meta`` (plant, controllers, scenarios, seeds per scenario, hours) and
   ``results[controller][scenario][seed]`` = ``{"trip", "hours_run", "gb18485": {...},
   "eu_ied": {...}}`` with every KPI of :func:`sim.kpis.compute` for both standards. It depends only
-  on the inputs: the same command gives the same file, with any ``--workers``.
+  on the inputs: the same command gives the same file, with any ``--workers`` and ``--backend``.
 - ``DIR/summary.md``: headline KPIs per scenario and controller as the ratio of the seed means to
   the reference controller's (``rule_based`` = 1.00; arrows say which way is better), compliance in
   absolute counts summed over the seeds (GB 18485 and EU IED block means over the limits, 5-min
@@ -29,15 +30,22 @@ scenario's own duration (24 h for most, 72 h lhv_drift, 168 h fouling_week; 2,44
 all); 2 worker processes. That is about 3 CPU-minutes (the plant runs ~50,000x real time on one
 core): 3 min of wall time on 2 cores, more when the cores are shared. ``--hours`` shortens every
 run for a quick look.
+
+Backends (:func:`sim.parallel.run_jobs`): ``serial`` (default with ``--workers 1``), ``process``
+(default otherwise; ``--workers`` local processes) or ``ray`` (``pip install -e .[ray]``; a local
+Ray on ``--workers`` cores (default all), or the cluster at ``--address``, e.g. ``auto`` or
+``ray://head:10001``, whose nodes have this project installed). Each finished run is written to
+``DIR/jobs/`` as it ends; rerunning the same command after an interruption runs only the missing
+ones (a controller is identified by its spec: after retraining a model at the same path, start in
+a new folder). ``DIR/jobs/`` is removed once ``results.json`` is written.
 """
 from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import gymnasium as gym
@@ -48,6 +56,7 @@ import agents
 import sim  # noqa: F401  (registers the environments)
 from sim import kpis, scenarios
 from sim.config import ConfigError
+from sim.parallel import BACKENDS, run_jobs
 from sim.results import plot_trajectories, save_figure, write_json, write_text
 from sim.units import ACTUATORS
 
@@ -98,26 +107,21 @@ def run_case(case: tuple) -> tuple[tuple, dict]:
     return case, record
 
 
-def run_matrix(cases: list[tuple], workers: int, progress: bool, planned_h: dict) -> dict:
-    """Records by case, in any completion order; the progress bar counts plant hours."""
-    records = {}
+def case_record(case: tuple) -> dict:
+    """The results.json record of one case (the job of :func:`run_matrix`)."""
+    return run_case(tuple(case))[1]
+
+
+def run_matrix(cases: list[tuple], workers: int, progress: bool, planned_h: dict, backend: str = "serial",
+               address: str | None = None, jobs_dir: Path | None = None) -> dict:
+    """Records by case (:func:`sim.parallel.run_jobs`, streamed to ``jobs_dir``); the progress bar
+    counts plant hours."""
     bar = tqdm(total=sum(planned_h.values()), unit="h", desc="benchmark (plant hours)", disable=not progress,
                bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} h [{elapsed}<{remaining}]")
-    if workers <= 1:
-        for case in cases:
-            records[case] = run_case(case)[1]
-            bar.update(planned_h[case])
-    else:
-        # 'fork' where the platform has it: the workers inherit the design point and property
-        # tables the parent built while checking the controllers (several seconds per process).
-        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for future in as_completed([pool.submit(run_case, c) for c in cases]):
-                case, record = future.result()
-                records[case] = record
-                bar.update(planned_h[case])
+    records = run_jobs(case_record, cases, backend=backend, workers=workers, address=address, out=jobs_dir,
+                       on_result=lambda case, _: bar.update(planned_h[case]))
     bar.close()
-    return records
+    return dict(zip(cases, records))
 
 
 # ------------------------------------------------------------------------------ summary ---
@@ -299,7 +303,11 @@ def main(argv=None) -> int:
     ap.add_argument("--scenarios", default="all", help=f"'all' or comma-separated names of {scenarios.list_scenarios()}")
     ap.add_argument("--seeds", default="test", help="'test', 'train' (each scenario's set) or comma-separated integers")
     ap.add_argument("--hours", type=float, default=None, help="episode length of every run (default: each scenario's)")
-    ap.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="parallel processes (1 = in this process)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help=f"parallel processes (1 = in this process; default {DEFAULT_WORKERS}, with --backend ray all cores)")
+    ap.add_argument("--backend", choices=BACKENDS, default=None,
+                    help="where the runs go (default: serial with --workers 1, else process)")
+    ap.add_argument("--address", default=None, help="Ray cluster address for --backend ray (default: a local Ray)")
     ap.add_argument("--plant", default="reference_750tpd")
     ap.add_argument("--out", required=True, type=Path, help="results folder (created)")
     ap.add_argument("--no-progress", action="store_true")
@@ -309,8 +317,12 @@ def main(argv=None) -> int:
     names = scenarios.list_scenarios() if args.scenarios == "all" else [s.strip() for s in args.scenarios.split(",")]
     if len(set(controllers)) != len(controllers) or not controllers:
         ap.error(f"--controllers {args.controllers!r}: expected distinct, non-empty specs")
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         ap.error(f"--workers {args.workers}: expected an integer >= 1")
+    backend = args.backend or ("serial" if args.workers == 1 else "process")
+    workers = args.workers or (None if backend == "ray" else DEFAULT_WORKERS)
+    if args.address is not None and backend != "ray":
+        ap.error(f"--address {args.address}: needs --backend ray")
     if args.hours is not None and not (math.isfinite(args.hours) and args.hours > 0):
         ap.error(f"--hours {args.hours}: expected a positive number of hours")
     try:
@@ -329,7 +341,8 @@ def main(argv=None) -> int:
                 planned_h[case] = args.hours or configs[name].duration_h
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    records = run_matrix(cases, args.workers, not args.no_progress, planned_h)
+    records = run_matrix(cases, workers, not args.no_progress, planned_h, backend, args.address,
+                         args.out / "jobs")
     results = {c: {n: {str(s): records[(c, n, s, args.hours, args.plant)] for s in seeds[n]} for n in names}
                for c in controllers}
     meta = {"plant": args.plant, "controllers": controllers, "scenarios": names, "seed_set": args.seeds,
@@ -338,6 +351,7 @@ def main(argv=None) -> int:
     scenario, seed = worst_case(results, controllers, names)
     meta["worst_case"] = {"scenario": scenario, "seed": seed}
     write_json(args.out / "results.json", {"meta": meta, "results": results})
+    shutil.rmtree(args.out / "jobs")
 
     runs = {c: simulate(c, scenario, seed, args.hours, args.plant)[0] for c in controllers}
     plot_trajectories(runs, args.out / "worst_case.png", f"worst case: {scenario}, seed {seed}")
