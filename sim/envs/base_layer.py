@@ -95,6 +95,10 @@ T_LOW_OVERRIDE_DEGC, T_HIGH_OVERRIDE_DEGC, T_BURNER_DEGC = 880.0, 1050.0, 860.0
 SA_CUT_PER_K, GRATE_CUT_PER_K, FEED_CUT_PER_K, SA_ADD_PER_K = 0.01, 0.005, 0.002, 0.005
 #: Largest feed cut of the hot override [-] and smallest grate factor of the cold one [-].
 MAX_FEED_CUT, MIN_GRATE_FACTOR = 0.2, 0.7
+#: Largest urea dose as a multiple of the design dose (NSR 1 on the design raw NOx) [-]: above a
+#: normalised stoichiometric ratio of ~2 SNCR mostly adds NH3 slip, and in a hot furnace the
+#: excess NH3 burns to NO (US EPA Air Pollution Control Cost Manual, Sect. 4 Ch. 1, SNCR).
+MAX_UREA_NSR = 2.0
 #: Load range of the steam master [-] (1.0 = design): a grate's firing diagram allows about 110 %
 #: of the nominal waste throughput; pushing more wet waste only drowns the fire.
 LOAD_MIN, LOAD_MAX = 0.6, 1.1
@@ -163,7 +167,7 @@ class BaseLayer:
         kc, ti = simc_first_order(5.2, 60.0, 30.0, 30.0)
         self.burner = PI(kc=kc, ti_s=ti, lo=self.lower[_AUX], hi=self.upper[_AUX])
         kc, ti = simc_first_order(6.7, 60.0, 150.0, 300.0)
-        self.urea = PI(kc=-kc, ti_s=ti, lo=-self._urea, hi=self.upper[_UREA])
+        self.urea = PI(kc=-kc, ti_s=ti, lo=-self._urea, hi=min(MAX_UREA_NSR * self._urea, self.upper[_UREA]))
         kc, ti = simc_first_order(0.25, 1200.0, 300.0, 600.0)
         self.lime = PI(kc=-kc, ti_s=ti, lo=-self._lime, hi=self.upper[_LIME])
         #: Defaults (the classic ACC) and half-ranges of the supervisory setpoints, SETPOINTS order.
