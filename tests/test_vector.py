@@ -41,17 +41,25 @@ def assert_same(a, b, path="") -> None:
         return
     a, b = np.asarray(a), np.asarray(b)
     assert a.dtype == b.dtype, f"{path}: dtype {a.dtype} != {b.dtype}"
-    if a.dtype == object:
-        assert a.tolist() == b.tolist(), f"{path}: {a} != {b}"
+    if a.dtype == object:  # lists, None, strings or (final_obs) arrays, element by element
+        assert a.shape == b.shape, f"{path}: shape {a.shape} != {b.shape}"
+        for k, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+            if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+                assert_same(x, y, f"{path}[{k}]")
+            else:
+                assert x == y, f"{path}[{k}]: {x!r} != {y!r}"
     else:
         bad = ~((a == b) | ((a != a) & (b != b)))
         assert not bad.any(), f"{path}: differs at {np.argwhere(bad)[:3].tolist()}: {a[bad][:3]} vs {b[bad][:3]}"
 
 
-def run_both(num_envs: int, steps: int, seed, action_scale: float, **kwargs) -> dict:
+def run_both(num_envs: int, steps: int, seed, action_scale: float,
+             autoreset_mode: gym.vector.AutoresetMode = gym.vector.AutoresetMode.NEXT_STEP, **kwargs) -> dict:
     """Step the batched and the sync vector env with the same random actions; returns counts."""
-    batched = gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs)
-    sync = gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="sync", **kwargs)
+    batched = gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
+                           autoreset_mode=autoreset_mode, **kwargs)
+    sync = gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": autoreset_mode}, **kwargs)
     rng = np.random.default_rng(7)
     out_b, out_s = batched.reset(seed=seed), sync.reset(seed=seed)
     assert_same(out_b[0], out_s[0], "reset obs")
@@ -76,10 +84,12 @@ def test_make_vec_reaches_the_batched_env():
     assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
 
 
-def test_identical_through_truncation_and_trips():
+@pytest.mark.parametrize("autoreset_mode", [gym.vector.AutoresetMode.NEXT_STEP, gym.vector.AutoresetMode.SAME_STEP])
+def test_identical_through_truncation_and_trips(autoreset_mode):
     # Short episodes (24 steps) truncate twice; full-range random actions trip plants (flame loss,
-    # drum level) within minutes, so terminations and next-step autoresets are exercised.
-    counts = run_both(5, 60, seed=11, action_scale=1.0, episode_hours=240 / 3600, observation_noise=0.2)
+    # drum level) within minutes, so terminations and both autoreset modes are exercised.
+    counts = run_both(5, 60, seed=11, action_scale=1.0, autoreset_mode=autoreset_mode, episode_hours=240 / 3600,
+                      observation_noise=0.2)
     assert counts["truncated"] >= 5 and counts["terminated"] >= 1, counts
 
 
@@ -146,6 +156,8 @@ def test_bad_actions_and_arguments_are_named():
         IncineratorVectorEnv(2, render_mode="ansi")
     with pytest.raises(ValueError, match="got 3"):
         envs.reset(seed=[1, 2, 3])
+    with pytest.raises(ValueError, match="autoreset_mode='Disabled'"):
+        IncineratorVectorEnv(2, autoreset_mode="Disabled")
 
 
 @pytest.mark.slow  # ~1-2 min: every library scenario for 5 h of plant time

@@ -9,11 +9,14 @@
 validation, spaces and defaults; ``render_mode`` must be None). Observations, rewards,
 terminations, truncations and infos are bit for bit those of
 ``gymnasium.make_vec(..., vectorization_mode="sync")`` with the same seeds and actions
-(``tests/test_vector.py``), including the autoreset of gymnasium 1.x (``AutoresetMode.NEXT_STEP``:
-the step after an episode ends resets that plant and returns its reset observation, reward 0,
-not terminated nor truncated, and its reset info) and ``reset(seed=None)`` (each plant's seed is
-drawn from its own ``np_random``, as the single env does). Infos are the SyncVectorEnv layout:
-per key an array over the envs plus a ``_key`` mask (here always all True).
+(``tests/test_vector.py``), including the autoreset modes of gymnasium 1.x (keyword
+``autoreset_mode``, an ``AutoresetMode`` or its value): ``NEXT_STEP`` (default: the step after an episode ends resets that plant
+and returns its reset observation, reward 0, not terminated nor truncated, and its reset info) or
+``SAME_STEP`` (the ending step already returns the reset observation and info, with the last
+observation and info in ``infos["final_obs"]``/``infos["final_info"]``: the form Stable-Baselines3
+expects), and ``reset(seed=None)`` (each plant's seed is drawn from its own ``np_random``, as the
+single env does). Infos are the SyncVectorEnv layout: per key an array over the envs plus a
+``_key`` mask.
 
 How: the plants live in a :class:`sim.batch.PlantBatch` (all continuous cores and discrete
 events of all plants in one compiled call); measurements, reward terms, observation and truth of
@@ -48,6 +51,9 @@ _POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
 _POLLUTANT_INDEX = np.array([MEASUREMENTS.index(f"{p}_mg_nm3") for p in _POLLUTANTS])
 _INV_LIMITS = np.array([1.0 / EMISSION_LIMITS_1H_MG_NM3[p] for p in _POLLUTANTS])
 _LIMITS = np.array([EMISSION_LIMITS_1H_MG_NM3[p] for p in _POLLUTANTS])
+#: Bit of each pollutant in an exceedance code, and the pollutant names of every code.
+_POLLUTANT_BITS = 1 << np.arange(len(_POLLUTANTS))
+_EXCEEDED = [tuple(p for k, p in enumerate(_POLLUTANTS) if code >> k & 1) for code in range(1 << len(_POLLUTANTS))]
 _I_UREA, _I_LIME, _I_CARBON, _I_AUX = (ACTUATORS.index(a) for a in ("urea_kg_h", "lime_kg_h", "carbon_kg_h",
                                                                      "aux_burner_mw"))
 _WEIGHT_FIELDS = TERMS + ("urea_cny_per_kg", "lime_cny_per_kg", "carbon_cny_per_kg", "aux_fuel_cny_per_kg",
@@ -221,15 +227,24 @@ class IncineratorVectorEnv(VectorEnv):
 
     ``IncineratorVectorEnv(num_envs, **kwargs)``: ``kwargs`` as :class:`IncineratorEnv`
     (``plant``, ``scenario``, ``control_interval_s``, ``episode_hours``, ``reward_weights``,
-    ``observation_noise``); ``render_mode`` must be None. ``actions``: array of shape
+    ``observation_noise``); ``render_mode`` must be None; ``autoreset_mode``:
+    ``AutoresetMode.NEXT_STEP`` (default) or ``AutoresetMode.SAME_STEP`` (or their values). ``actions``: array of shape
     ``(num_envs, 9)`` in [-1, 1] (clipped); a wrong shape or NaN raises ValueError naming the env.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_envs: int, **kwargs: Any):
+    def __init__(self, num_envs: int, autoreset_mode: str | AutoresetMode = AutoresetMode.NEXT_STEP, **kwargs: Any):
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs={num_envs!r}: expected an integer >= 1")
+        modes = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+        try:
+            self.autoreset_mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            self.autoreset_mode = None
+        if self.autoreset_mode not in modes:
+            raise ValueError(f"autoreset_mode={autoreset_mode!r}: expected one of {[m.value for m in modes]}")
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         if kwargs.get("render_mode") is not None:
             raise ValueError(f"render_mode={kwargs['render_mode']!r}: the batched env has no rendering; expected None")
         kwargs.pop("render_mode", None)
@@ -323,8 +338,26 @@ class IncineratorVectorEnv(VectorEnv):
         b.ensure_normals(np.arange(self.num_envs), self._needed)
         b.advance(self.control_interval_s, run)
         self._run_outputs()
-        self._autoreset = self._terminated | self._truncated
-        return self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), self._infos()
+        done = self._terminated | self._truncated
+        result = (self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy())
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._autoreset = done
+            return (*result, self._infos())
+        if not done.any():
+            return (*result, self._infos())
+        # SAME_STEP (SyncVectorEnv): the final observation and info, then the reset plants' own.
+        final_obs = np.full(self.num_envs, None, dtype=object)
+        for i in np.flatnonzero(done):
+            final_obs[i] = result[0][i].copy()
+        final_info = self._infos(done)
+        self._mode[:] = np.where(done, _RESET, _IDLE)
+        for i in np.flatnonzero(done):
+            self._reset_plant(int(i), None)
+        self._run_outputs()
+        obs = result[0]
+        obs[done] = self._obs[done]
+        return (obs, *result[1:], {"final_obs": final_obs, "_final_obs": done.copy(), "final_info": final_info,
+                                   "_final_info": done.copy(), **self._infos()})
 
     def close_extras(self, **kwargs):
         self._single.close()
@@ -351,33 +384,40 @@ class IncineratorVectorEnv(VectorEnv):
             self._entry = core.entry_point(_outputs, *args)
         self._entry(*args)
 
-    def _infos(self) -> dict[str, Any]:
-        """The SyncVectorEnv info layout of ``IncineratorEnv``'s info."""
+    def _infos(self, rows: np.ndarray | None = None) -> dict[str, Any]:
+        """The SyncVectorEnv info layout of ``IncineratorEnv``'s info, for every env or, with
+        ``rows`` (bool), for those only (others zero, False or None, masks False), as SyncVectorEnv
+        gathers the final infos of the envs that just ended."""
         n = self.num_envs
         b = self.batch
-        mask = np.ones(n, dtype=bool)
+        mask = np.ones(n, dtype=bool) if rows is None else rows
+
+        def keep(values: np.ndarray) -> np.ndarray:
+            return values.copy() if rows is None else np.where(rows, values, np.zeros((), values.dtype))
 
         def group(names, values):
             out: dict[str, Any] = {}
             for k, name in enumerate(names):
-                out[name] = values[:, k].copy()
+                out[name] = keep(values[:, k])
                 out[f"_{name}"] = mask.copy()
             return out
 
-        over = self._m[:, _POLLUTANT_INDEX] > _LIMITS
-        emissions = np.empty(n, dtype=object)
-        emissions[:] = [[p for p, o in zip(_POLLUTANTS, row) if o] for row in over.tolist()]
+        codes = (self._m[:, _POLLUTANT_INDEX] > _LIMITS) @ _POLLUTANT_BITS  # which limits are exceeded
+        emissions = np.full(n, None, dtype=object)
+        for i, code in zip(np.flatnonzero(mask).tolist(), codes[mask].tolist()):
+            emissions[i] = list(_EXCEEDED[code])
         trips = np.full(n, None, dtype=object)
-        for i in np.flatnonzero(b.x[:, core.X_TRIP] != core.TRIP_NONE):
+        for i in np.flatnonzero(mask & (b.x[:, core.X_TRIP] != core.TRIP_NONE)):
             trips[i] = b.trip_reason(int(i))
         return {
             "measurements": group(MEASUREMENTS, self._m), "_measurements": mask.copy(),
             "actuators": group(ACTUATORS, b.u), "_actuators": mask.copy(),
             "truth": group(TRUTH, self._truth), "_truth": mask.copy(),
             "reward_terms": group(TERMS, self._terms), "_reward_terms": mask.copy(),
-            "violations": {"furnace_below_850": self._m[:, 4] < FURNACE_MIN_TEMP_DEGC, "_furnace_below_850": mask.copy(),
+            "violations": {"furnace_below_850": keep(self._m[:, 4] < FURNACE_MIN_TEMP_DEGC),
+                           "_furnace_below_850": mask.copy(),
                            "emissions_over_limit": emissions, "_emissions_over_limit": mask.copy(),
                            "trip": trips, "_trip": mask.copy()},
             "_violations": mask.copy(),
-            "time_s": b.d[:, D_NOW].copy(), "_time_s": mask.copy(),
+            "time_s": keep(b.d[:, D_NOW]), "_time_s": mask.copy(),
         }
