@@ -2,7 +2,7 @@
 plants and the env's share of PPO training, measured in one run.
 
     python scripts/bench_speed.py [--steps N] [--repeats R] [--num-envs N] [--batched-steps S]
-                                  [--ppo-steps P] [--json PATH]
+                                  [--ppo-steps P] [--ppo-envs E] [--json PATH]
 
 Prints a table of:
 
@@ -19,10 +19,11 @@ Prints a table of:
   plants keep running (open loop the drum trips within the hour and a tripped plant costs almost
   nothing); trips are reported. Next to it the continuous core alone (``sim.core.integrate`` at
   its 1-s step, one plant), the floor of the batch's cost per plant second;
-* PPO training (Stable-Baselines3, ``MlpPolicy`` 64x64, n_steps 1024, batch 256, 10 epochs as
-  ``configs/agents/ppo_residual.yaml``, one ``WtE/Incinerator-v0``, ``--ppo-steps`` steps, one
-  torch thread): environment steps per second of training and the share of the training time
-  spent inside ``env.step``/``env.reset``.
+* PPO training (Stable-Baselines3, ``MlpPolicy`` 64x64, 1,024 steps per update, batch 256, 10
+  epochs as ``configs/agents/ppo_residual.yaml``, ``--ppo-steps`` steps, one torch thread) on one
+  ``WtE/Incinerator-v0`` and on ``--ppo-envs`` batched plants (:func:`sb3_batched`):
+  environment steps per second of training and the share of the training time spent inside the
+  env's step and reset.
 
 Each env and plant figure is the best of ``--repeats`` timed runs after a warm-up (the first plant
 in a process compiles numba code). With ``--json PATH`` the figures are written there atomically
@@ -32,7 +33,8 @@ The default run takes about a minute on two cores. JSON shape: ``{"env": {id: {"
 "plant_advance": {"sim_seconds_per_wall_second", "us_per_advance_10s"}, "batched": {"num_envs",
 "plant_seconds_per_s", "plant_seconds_per_cpu_s", "us_per_plant_step", "steps", "trips",
 "core_plant_seconds_per_s"},
-"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads"}, "machine",
+"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads", "batched": {"num_envs",
+"steps", "steps_per_s", "env_share", "env_s", "total_s"}}, "machine",
 "date", "steps", "repeats"}``.
 """
 from __future__ import annotations
@@ -190,23 +192,93 @@ class _StepTimer(gym.Wrapper):
         return out
 
 
-def time_ppo(steps: int) -> dict:
-    """A short SB3 PPO run on one ``WtE/Incinerator-v0``: steps/s and the env's share of the time."""
-    import torch
+def _ppo(env, steps: int, num_envs: int) -> tuple[int, float]:
+    """Train SB3 PPO (the project's PPO hyperparameters, 1,024 steps per update over all envs)
+    for ``steps``; (steps done, wall s)."""
     from stable_baselines3 import PPO
 
-    torch.set_num_threads(1)
-    env = _StepTimer(gym.make(WTE_ID, control_interval_s=CONTROL_INTERVAL_S, episode_hours=6))
-    n_steps = min(1024, steps)
-    model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=min(256, n_steps), n_epochs=10, seed=0,
+    n_steps = max(1, min(1024, steps) // num_envs)
+    model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=min(256, n_steps * num_envs), n_epochs=10, seed=0,
                 device="cpu", verbose=0)
     t0 = time.perf_counter()
     model.learn(total_timesteps=steps)
-    total = time.perf_counter() - t0
-    done = int(model.num_timesteps)
+    return int(model.num_timesteps), time.perf_counter() - t0
+
+
+def time_ppo(steps: int, num_envs: int) -> dict:
+    """Short SB3 PPO runs on ``WtE/Incinerator-v0``: one env (``gym.make``), and ``num_envs``
+    batched plants (:func:`sb3_batched`); steps/s and the env's share of the training time.
+    Both collect 1,024 steps per update."""
+    import torch
+
+    torch.set_num_threads(1)
+    env = _StepTimer(gym.make(WTE_ID, control_interval_s=CONTROL_INTERVAL_S, episode_hours=6))
+    done, total = _ppo(env, steps, 1)
     env.close()
-    return {"steps": done, "steps_per_s": done / total, "env_share": env.seconds / total, "env_s": env.seconds,
-            "total_s": total, "torch_threads": torch.get_num_threads()}
+    result = {"steps": done, "steps_per_s": done / total, "env_share": env.seconds / total, "env_s": env.seconds,
+              "total_s": total, "torch_threads": torch.get_num_threads()}
+    venv = sb3_batched(num_envs)
+    done, total = _ppo(venv, steps, num_envs)
+    timer = venv.venv
+    venv.close()
+    result["batched"] = {"num_envs": num_envs, "steps": done, "steps_per_s": done / total,
+                         "env_share": timer.seconds / total, "env_s": timer.seconds, "total_s": total}
+    return result
+
+
+def sb3_batched(num_envs: int):
+    """The batched ``WtE/Incinerator-v0`` (``SAME_STEP`` autoreset) as a Stable-Baselines3 VecEnv
+    under ``VecMonitor``, timing its ``reset``/``step_wait`` in ``.venv.seconds``. Per-env infos
+    carry only what SB3 reads (``terminal_observation``, ``TimeLimit.truncated``)."""
+    from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+
+    class BatchedVecEnv(VecEnv):
+        def __init__(self):
+            self.envs = gym.make_vec(WTE_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
+                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+                                     control_interval_s=CONTROL_INTERVAL_S, episode_hours=6)
+            super().__init__(num_envs, self.envs.single_observation_space, self.envs.single_action_space)
+            self.seconds = 0.0
+            self._actions = None
+
+        def reset(self):
+            t0 = time.perf_counter()
+            seeds = None if all(s is None for s in self._seeds) else self._seeds
+            obs, _ = self.envs.reset(seed=seeds)
+            self._reset_seeds()
+            self.seconds += time.perf_counter() - t0
+            return obs
+
+        def step_async(self, actions):
+            self._actions = actions
+
+        def step_wait(self):
+            t0 = time.perf_counter()
+            obs, rewards, terminated, truncated, info = self.envs.step(self._actions)
+            done = terminated | truncated
+            infos = [{} for _ in range(num_envs)]
+            for i in np.flatnonzero(done):
+                infos[i] = {"terminal_observation": info["final_obs"][i],
+                            "TimeLimit.truncated": bool(truncated[i] and not terminated[i])}
+            self.seconds += time.perf_counter() - t0
+            return obs, rewards.astype(np.float32), done, infos
+
+        def close(self):
+            self.envs.close()
+
+        def get_attr(self, attr_name, indices=None):
+            return [getattr(self.envs.unwrapped, attr_name)] * len(self._get_indices(indices))
+
+        def set_attr(self, attr_name, value, indices=None):
+            raise AttributeError(f"set_attr({attr_name!r}): the batched plants share one env object")
+
+        def env_method(self, method_name, *args, indices=None, **kwargs):
+            raise AttributeError(f"env_method({method_name!r}): not available on the batched plants")
+
+        def env_is_wrapped(self, wrapper_class, indices=None):
+            return [False] * len(self._get_indices(indices))
+
+    return VecMonitor(BatchedVecEnv())
 
 
 def machine() -> dict:
@@ -249,9 +321,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--num-envs", type=int, default=256, help="plants in the batched run (default 256)")
     parser.add_argument("--batched-steps", type=int, default=30, help="timed steps of the batch per run (default 30)")
     parser.add_argument("--ppo-steps", type=int, default=2048, help="PPO training steps (default 2048)")
+    parser.add_argument("--ppo-envs", type=int, default=16, help="batched plants of the second PPO run (default 16)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this JSON file")
     args = parser.parse_args(argv)
-    for name in ("steps", "repeats", "num_envs", "batched_steps", "ppo_steps"):
+    for name in ("steps", "repeats", "num_envs", "batched_steps", "ppo_steps", "ppo_envs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
 
@@ -260,7 +333,7 @@ def main(argv: list[str] | None = None) -> dict:
     cart = time_env(CARTPOLE_ID, args.steps, args.repeats)
     adv = time_plant_advance(args.steps, args.repeats)
     batched = time_batched(args.num_envs, args.batched_steps, args.repeats)
-    ppo = time_ppo(args.ppo_steps)
+    ppo = time_ppo(args.ppo_steps, args.ppo_envs)
     for figures in wte.values():
         figures["ratio_to_cartpole"] = figures["us_per_step"] / cart["us_per_step"]
 
@@ -274,8 +347,11 @@ def main(argv: list[str] | None = None) -> dict:
                  f"per plant step of 10 s: {batched['plant_seconds_per_s']:,.0f} plant s / wall s "
                  f"({batched['plant_seconds_per_cpu_s']:,.0f} / CPU s); core alone "
                  f"{batched['core_plant_seconds_per_s']:,.0f}; {batched['trips']} trips"))
-    rows.append((f"PPO training, {ppo['steps']} steps", f"{ppo['steps_per_s']:10.0f} /s",
+    rows.append((f"PPO training, {ppo['steps']} steps, one env", f"{ppo['steps_per_s']:10.0f} /s",
                  f"env share of training time {100 * ppo['env_share']:.1f} %"))
+    pb = ppo["batched"]
+    rows.append((f"PPO training, {pb['steps']} steps, {pb['num_envs']} batched", f"{pb['steps_per_s']:10.0f} /s",
+                 f"env share of training time {100 * pb['env_share']:.1f} %"))
     print(f"bench_speed: {args.steps} steps, best of {args.repeats}")
     for name, value, note in rows:
         print(f"  {name:<44} {value:>14}   {note}")

@@ -374,11 +374,12 @@ class PlantBatch:
         self.d[i, D_NORMAL_POS] = p + count
         return self.normals[i, p:p + count].copy()
 
-    def advance(self, seconds: float, run: np.ndarray) -> None:
-        """``Plant.advance(seconds)`` for the plants where ``run`` (bool, shape (n,)) is True."""
+    def advance(self, seconds: float, run: np.ndarray, extra_normals: int = 0) -> None:
+        """``Plant.advance(seconds)`` for the plants where ``run`` (bool, shape (n,)) is True;
+        afterwards each of them has at least ``extra_normals`` normals left in its buffer."""
         if not seconds > 0 or not math.isfinite(seconds):
             raise ValueError(f"advance(seconds): expected a positive finite duration, got {seconds!r}")
-        self.ensure_normals(np.flatnonzero(run), max_normals_per_advance(self.ep, seconds))
+        self.ensure_normals(np.flatnonzero(run), max_normals_per_advance(self.ep, seconds) + extra_normals)
         args = (float(seconds), run, self.x, self.bed, self.hopper, self.u, self.y, self.scratch, self.d, self.pt,
                 self.pe, self.moisture_est_pct, self.cems_line, self.cems_filtered, self.cems_reading, self.stack,
                 self.power, self.normals) + self._consts + (self.events, self.slug_table)

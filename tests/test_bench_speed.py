@@ -23,7 +23,7 @@ def test_one_short_run_writes_all_sections(tmp_path):
     bench = _load()
     out = tmp_path / "speed.json"
     result = bench.main(["--steps", "30", "--repeats", "1", "--num-envs", "4", "--batched-steps", "3",
-                         "--ppo-steps", "64", "--json", str(out)])
+                         "--ppo-steps", "64", "--ppo-envs", "4", "--json", str(out)])
     data = json.loads(out.read_text())
     assert data == json.loads(json.dumps(result))
     assert set(data["env"]) == set(sim.envs.ENV_IDS)
@@ -35,6 +35,8 @@ def test_one_short_run_writes_all_sections(tmp_path):
     p = data["ppo"]
     assert p["steps"] >= 64 and p["steps_per_s"] > 0 and 0 < p["env_share"] < 1
     assert p["env_s"] < p["total_s"]
+    pb = p["batched"]
+    assert pb["num_envs"] == 4 and pb["steps"] >= 64 and 0 < pb["env_share"] < 1
     assert data["machine"]["cpu_count"] >= 1
 
 

@@ -36,7 +36,7 @@ from gymnasium.vector.utils import batch_space
 from numba import njit
 
 from .. import core
-from ..batch import D_NORMAL_POS, D_NOW, D_SETPOINT_T_H, D_TC_RATE, D_TC_START, PlantBatch, max_normals_per_advance
+from ..batch import D_NORMAL_POS, D_NOW, D_SETPOINT_T_H, D_TC_RATE, D_TC_START, PlantBatch
 from ..subsystems import stack, turbine
 from ..subsystems.grate import CHAR
 from ..subsystems.waste import AUX_FUEL_LHV_J_KG, LATENT_HEAT_25C_J_KG
@@ -266,7 +266,7 @@ class IncineratorVectorEnv(VectorEnv):
         self._weights = np.array([getattr(tmpl.reward_weights, f) for f in _WEIGHT_FIELDS], dtype=float)
         self._lower, self._upper, self._half_range = tmpl._lower, tmpl._upper, tmpl._half_range
         self._design_action = None
-        self._needed = max_normals_per_advance(b.ep, self.control_interval_s) + _N_MEAS
+        self._obs_normals = _N_MEAS if tmpl.observation_noise > 0.0 else 0  # drawn after each step
         self._np_randoms: list[np.random.Generator | None] = [None] * n
         self._mode = np.zeros(n, dtype=np.int64)
         self._act = np.zeros((n, _N_ACT))
@@ -335,8 +335,7 @@ class IncineratorVectorEnv(VectorEnv):
         cmd += self._lower
         b.u[run] = np.clip(cmd[run], self._lower, self._upper)
         self._trip_before[:] = b.x[:, core.X_TRIP] != core.TRIP_NONE
-        b.ensure_normals(np.arange(self.num_envs), self._needed)
-        b.advance(self.control_interval_s, run)
+        b.advance(self.control_interval_s, run, extra_normals=self._obs_normals)
         self._run_outputs()
         done = self._terminated | self._truncated
         result = (self._obs.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy())
@@ -393,12 +392,14 @@ class IncineratorVectorEnv(VectorEnv):
         mask = np.ones(n, dtype=bool) if rows is None else rows
 
         def keep(values: np.ndarray) -> np.ndarray:
-            return values.copy() if rows is None else np.where(rows, values, np.zeros((), values.dtype))
+            return values.copy() if rows is None else np.where(rows.reshape((n,) + (1,) * (values.ndim - 1)),
+                                                               values, np.zeros((), values.dtype))
 
         def group(names, values):
+            block = keep(values)  # one copy; the entries are its columns
             out: dict[str, Any] = {}
             for k, name in enumerate(names):
-                out[name] = keep(values[:, k])
+                out[name] = block[:, k]
                 out[f"_{name}"] = mask.copy()
             return out
 
