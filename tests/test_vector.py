@@ -185,3 +185,54 @@ def test_identical_on_every_library_scenario_for_hours(scenario):
         if t % 100 == 99:
             assert_same(res_b[4], res_s[4], f"{scenario} step {t} info")
         obs = res_b[0]
+
+
+def test_rule_based_kpis_identical_batched_and_serial():
+    # The benchmark's KPIs from the batched env (one rule_based controller per plant, trajectories
+    # recorded from the batched infos) equal those of agents.run_episode on single envs.
+    import json
+
+    import pandas as pd
+
+    import agents
+    from sim.batch import D_CEMS_VALID
+    from sim.units import ACTUATORS, MEASUREMENTS, TRUTH
+
+    seeds, kwargs = [5, 6, 7], {"scenario": EVENTFUL, "episode_hours": 0.25}
+    serial = []
+    for seed in seeds:
+        env = gym.make(ENV_ID, **kwargs)
+        df = agents.run_episode(env, agents.make_controller("rule_based", env), seed=seed, progress=False)
+        serial.append(sim.kpis.compute(df, "gb18485"))
+    envs = gym.make_vec(ENV_ID, num_envs=3, vectorization_mode="vector_entry_point", **kwargs)
+    single = gym.make(ENV_ID, **kwargs)
+    controllers = [agents.make_controller("rule_based", single) for _ in seeds]
+    obs, info = envs.reset(seed=seeds)
+    for c, s in zip(controllers, seeds):
+        c.reset(s)
+    batch = envs.unwrapped.batch
+
+    def env_info(i):  # env i's info in the single env's form
+        return {k: {n: info[k][n][i].item() for n in names} for k, names in
+                (("measurements", MEASUREMENTS), ("actuators", ACTUATORS), ("truth", TRUTH))}
+
+    rows = [[] for _ in seeds]
+
+    def record(reward):
+        for i in range(len(seeds)):
+            inf = env_info(i)
+            rows[i].append([info["time_s"][i], *inf["measurements"].values(), *inf["actuators"].values(),
+                            *inf["truth"].values(), reward[i], bool(batch.d[i, D_CEMS_VALID])])
+
+    record(np.zeros(3))
+    done = np.zeros(3, dtype=bool)
+    while not done.all():
+        actions = np.stack([c.act(obs[i], env_info(i)) for i, c in enumerate(controllers)])
+        obs, reward, terminated, truncated, info = envs.step(actions)
+        record(reward)
+        done = terminated | truncated
+    columns = ["time_s", *MEASUREMENTS, *ACTUATORS, *TRUTH, "reward", "cems_valid"]
+    for i, expected in enumerate(serial):
+        df = pd.DataFrame(rows[i], columns=columns).astype(float)
+        got = sim.kpis.compute(df, "gb18485")
+        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
