@@ -177,10 +177,15 @@ def test_sb3_controller_rejects_a_mismatched_env_and_missing_card(run, tmp_path)
         agents.make_controller(f"sb3:{lone}", gym.make("WtE/Incinerator-v0"))
 
 
-def test_learned_without_a_shipped_policy_says_so(monkeypatch, tmp_path):
+def test_learned_loads_the_shipped_policy_or_says_it_is_missing(monkeypatch, run, tmp_path):
     monkeypatch.setattr(learned, "MODEL_PATH", tmp_path / "model.zip")
     with pytest.raises(FileNotFoundError, match="controller 'learned': no shipped policy file"):
         agents.make_controller("learned", gym.make("WtE/Incinerator-v0"))
+    monkeypatch.setattr(learned, "MODEL_PATH", run / "model.zip")  # stands in for agents/policies/learned/
+    env = gym.make("WtE/Incinerator-v0", episode_hours=0.05)
+    ctl = agents.make_controller("learned", env)
+    assert ctl.name == "learned" and ctl.card["num_timesteps"] == 512
+    assert agents.run_episode(env, ctl, seed=1000, progress=False).attrs["controller"] == "learned"
 
 
 def test_residual_zero_correction_is_rule_based_and_corrections_are_bounded():
