@@ -24,8 +24,7 @@ The loops, run every control interval (10 s by default):
    Model: +15 % secondary air -> +0.57 % O2, within ~20 s (K = 9.1e-5 % per Nm3/h,
    theta = 10 s, tau = 20 s); SIMC, tau_c = 120 s.
 3. **Furnace-temperature overrides**: below 880 degC the secondary air is cut (less dilution)
-   and feed and grate slowed together (the fire must not move off the grate, and fresh wet waste
-   must not smother it; domain §3: the override cuts air and feed) in proportion to the shortfall;
+   and the grate slowed (the fire must not move off the grate) in proportion to the shortfall;
    above 1,050 degC secondary air is added (dilution) and the feed cut, by at most 20 %. An
    auxiliary-burner PI holds 860 degC (the 850 degC / 2 s rule with a margin). Model (step test of
    this plant: +5 MW -> +26 K, 63 % after 80 s including the 4 MW/min ramp): 5.2 K per MW,
@@ -214,9 +213,8 @@ class BaseLayer:
         trim = self.o2.update(o2_sp - m["o2_wet_vol_pct"], dt)
         shift_nm3_h = pa_shift * (self._pa + self._sa) * heat
         c = self._commands
-        slow = max(1.0 - GRATE_CUT_PER_K * cold, MIN_GRATE_FACTOR)  # cold furnace: feed and grate slower
-        c[_FEED] = self._feed * load * (1.0 + feed_bias) * (1.0 - min(FEED_CUT_PER_K * hot, MAX_FEED_CUT)) * slow
-        c[_GRATE] = self._grate * load * (1.0 + grate_bias) * slow
+        c[_FEED] = self._feed * load * (1.0 + feed_bias) * (1.0 - min(FEED_CUT_PER_K * hot, MAX_FEED_CUT))
+        c[_GRATE] = self._grate * load * (1.0 + grate_bias) * max(1.0 - GRATE_CUT_PER_K * cold, MIN_GRATE_FACTOR)
         c[_PA] = self._pa * heat + shift_nm3_h
         c[_SA] = self._sa * (heat - SA_CUT_PER_K * cold + SA_ADD_PER_K * hot) + trim - shift_nm3_h
         c[_FW] = self.level.feedwater_t_h(m, dt)
