@@ -106,11 +106,12 @@ def held_at_zero():
 
 
 def test_steam_offset_moves_the_steam_flow(held_at_zero):
-    """+10 % steam setpoint offset: after 20 min the steam master has raised the steam flow."""
+    """+10 % steam setpoint offset: after 20 min the steam master has raised the steam flow (the
+    air follows the higher heat demand at once, the feed follows the master upwards)."""
     up = _hold("steam_setpoint_offset_t_h", 1.0, 120)
     steam = lambda infos: np.mean([i["measurements"]["steam_flow_t_h"] for i in infos[-30:]])
     feed = lambda infos: np.mean([i["actuators"]["feed_rate_t_h"] for i in infos[-30:]])
-    assert feed(up) > 1.05 * feed(held_at_zero)
+    assert feed(up) > 1.02 * feed(held_at_zero)
     assert steam(up) > steam(held_at_zero) + 2.0
 
 
