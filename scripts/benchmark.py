@@ -22,7 +22,9 @@ Runs every controller on every scenario and seed (``WtE/Incinerator-v0``, 10-s c
 
 Controllers are specs passed to ``agents.make_controller(spec, env)``: the classic names
 (``manual``, ``rule_based``, ``fixed``) or ``sb3:PATH.zip`` for a saved Stable-Baselines3 policy
-(loading a zip unpickles Python objects: only load models you trust). Specs are separated by
+(loaded by :func:`agents.sb3.load_model`, which rebuilds the zip's pickled attributes from the
+policy card instead of unpickling them; plain ``PPO.load`` on an untrusted file would run its
+code). Specs are separated by
 commas, so a path must not contain one.
 
 Defaults: controllers ``manual,rule_based``; every scenario; each scenario's 3 test seeds; each
