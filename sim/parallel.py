@@ -9,7 +9,8 @@ with the same results, streamed to a folder so that an interrupted sweep resumes
   gives the same results, since each job runs alone in a fresh plant.
 * ``backend``: ``"serial"`` (this process), ``"process"`` (``ProcessPoolExecutor`` with
   ``workers`` processes, default ``os.cpu_count()``; forked where the platform can, so workers
-  inherit the compiled code and tables of the parent) or ``"ray"`` (``pip install -e .[ray]``):
+  inherit the compiled code and tables of the parent; spawned once torch is loaded, see
+  :func:`_start_method`) or ``"ray"`` (``pip install -e .[ray]``):
   ``ray.init(address=address)`` joins a running cluster (``"auto"`` or ``"ray://host:10001"``;
   the nodes need this project installed, same version), without ``address`` a local Ray with
   ``workers`` CPUs (default all). An existing Ray connection is reused.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_all_start_methods, get_context
@@ -113,7 +115,7 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *, backend: str = "s
         for i in todo:
             finish(i, fn(jobs[i]))
     elif backend == "process":
-        context = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+        context = get_context(_start_method())
         with ProcessPoolExecutor(max_workers=workers or os.cpu_count(), mp_context=context) as pool:
             futures = {pool.submit(fn, jobs[i]): i for i in todo}
             for future in as_completed(futures):
@@ -121,6 +123,13 @@ def run_jobs(fn: Callable[[Any], Any], jobs: Sequence[Any], *, backend: str = "s
     else:
         _run_ray(fn, jobs, todo, workers, address, finish)
     return results
+
+
+def _start_method() -> str:
+    """``fork`` where the platform has it (workers inherit the compiled plant, no start-up), but
+    ``spawn`` once torch is loaded: forking after torch has started its thread pools can deadlock
+    the children (PyTorch's multiprocessing notes), which happens with ``sb3:`` controllers."""
+    return "fork" if "fork" in get_all_start_methods() and "torch" not in sys.modules else "spawn"
 
 
 def _run_ray(fn, jobs, todo, workers, address, finish) -> None:

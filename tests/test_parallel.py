@@ -138,3 +138,11 @@ def test_tune_runs_trials_and_resumes(tmp_path):
     best = json.loads((tmp_path / "best.json").read_text())
     assert best["trials"] == 2 and any(o.startswith("algo.learning_rate=") for o in best["overrides"])
     assert len(list((tmp_path / "trials").iterdir())) == 2
+
+
+def test_process_backend_does_not_fork_once_torch_is_loaded():
+    """Forking after torch has started its thread pools can deadlock the workers (sb3: specs)."""
+    import torch  # noqa: F401
+
+    from sim import parallel
+    assert parallel._start_method() == "spawn"
