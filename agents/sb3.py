@@ -268,6 +268,7 @@ class SupervisoryLayer:
         self.base = BaseLayer(base.plant, base.control_interval_s)  # reads only design values and bounds
         self.extra_observations = len(SETPOINTS)
         self._last = np.zeros(len(SETPOINTS))
+        self._setpoints = np.zeros(len(SETPOINTS))
         self._m, self._steam_setpoint_t_h = None, None
 
     def reset(self, seed: int | None = None) -> None:
@@ -280,7 +281,7 @@ class SupervisoryLayer:
 
     def action(self, policy_action: np.ndarray) -> np.ndarray:
         np.clip(np.asarray(policy_action, dtype=float), -1.0, 1.0, out=self._last)
-        setpoints = self._last * self.base.setpoint_half_range + self.base.default_setpoints
+        setpoints = self.base.setpoints(self._last, self._setpoints)
         return self.base.action(self._m, self._steam_setpoint_t_h, setpoints.tolist())
 
 

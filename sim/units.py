@@ -64,6 +64,10 @@ def k_to_degc(value_k: float) -> float:
     return value_k - KELVIN_OFFSET
 
 
+#: Measured dry O2 is clipped here before normalising [vol %] (see :func:`to_reference_o2`).
+O2_CLIP_PCT = 20.0
+
+
 def to_reference_o2(conc_mg_nm3_dry, o2_dry_vol_pct, reference_o2_pct: float = REFERENCE_O2_DRY_PCT):
     """Normalise a dry concentration to the reference O2 (domain.md §7).
 
@@ -73,5 +77,5 @@ def to_reference_o2(conc_mg_nm3_dry, o2_dry_vol_pct, reference_o2_pct: float = R
     """
     import numpy as np
 
-    o2 = np.minimum(o2_dry_vol_pct, 20.0)
+    o2 = np.minimum(o2_dry_vol_pct, O2_CLIP_PCT)
     return conc_mg_nm3_dry * (21.0 - reference_o2_pct) / (21.0 - o2)

@@ -20,7 +20,7 @@ from collections import namedtuple
 
 from numba import njit
 
-from ..units import NM3_PER_KMOL, REFERENCE_O2_DRY_PCT
+from ..units import NM3_PER_KMOL, O2_CLIP_PCT, REFERENCE_O2_DRY_PCT
 from . import furnace
 
 #: Molar masses [kg/kmol] (IUPAC); lime is Ca(OH)2.
@@ -30,8 +30,6 @@ M_NO2, M_SO2, M_HCL, M_NH3, M_LIME = 46.006, 64.06, 36.46, 17.031, 74.09
 #: synthesis peaks at a boiler exit of 350 degC with an 80 K Gaussian half-width (the
 #: 250-450 degC window of domain.md §6).
 DIOXIN_COLD_K, DE_NOVO_PEAK_DEGC, DE_NOVO_WIDTH_K = 50.0, 350.0, 80.0
-#: Measured O2 is clipped here before normalising (as :func:`sim.units.to_reference_o2`) [vol %].
-O2_CLIP_PCT = 20.0
 
 #: Fuel, furnace-pollutant and flue-gas-treatment parameters (built once by
 #: :func:`stack_params`; field names as in the plant config and :class:`sim.subsystems.waste.Fuel`).
@@ -48,9 +46,6 @@ StackParams = namedtuple("StackParams", ("vol_n_frac", "vol_s_frac", "vol_cl_fra
 #: Entries of the stack output vector: concentrations [mg/Nm3 dry, 11 % O2], dioxin proxy
 #: [ng TEQ/Nm3, 11 % O2] and the dry O2 [vol %].
 (S_CO, S_NOX, S_SO2, S_HCL, S_DUST, S_NH3, S_DIOXIN, S_O2_DRY, S_SIZE) = range(9)
-#: Output names, in S_* order.
-NAMES = ("co_mg_nm3", "nox_mg_nm3", "so2_mg_nm3", "hcl_mg_nm3", "dust_mg_nm3", "nh3_mg_nm3",
-         "dioxin_ng_teq_nm3", "o2_dry_vol_pct")
 
 
 def stack_params(fuel, plant) -> StackParams:
@@ -62,6 +57,7 @@ def stack_params(fuel, plant) -> StackParams:
 
 @njit(cache=True)
 def _normalised(conc_dry, o2_dry):
+    """:func:`sim.units.to_reference_o2` for scalars, compiled."""
     return conc_dry * (21.0 - REFERENCE_O2_DRY_PCT) / (21.0 - min(o2_dry, O2_CLIP_PCT))
 
 
