@@ -31,7 +31,9 @@ import pandas as pd
 
 import agents
 import sim  # noqa: F401  (registers the environments)
+from sim.config import ConfigError
 from sim.replay import DataQualityWarning, load_log, synthetic
+from sim.replay.quality import LogError
 from sim.replay.calibrate import DEFAULT_PARAMETERS, calibrate
 from sim.replay.estimate import estimate, write_scenario
 from sim.replay.export import episode_from_env, episode_from_log, write_dataset
@@ -170,7 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.command != "synthetic" and (args.log is None or args.tags is None):
         p.error(f"{args.command} needs --log PATH and --tags configs/tags/NAME.yaml")
-    run(args)
+    try:
+        run(args)
+    except (LogError, ConfigError) as err:  # bad input: the message names it, no traceback
+        print(f"replay.py {args.command}: error: {err}", file=sys.stderr)
+        return 2
     print(f"results in {args.out}", file=sys.stderr)
     return 0
 

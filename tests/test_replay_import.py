@@ -256,3 +256,18 @@ def test_tag_filter_and_range_override(tmp_path):
     tags[STEAM] = {"channel": "steam_flow_t_h", "unit": "t/h", "filter_s": 20}
     filtered = load_quiet(path, tagmap(tags=tags)).data["steam_flow_t_h"]
     np.testing.assert_allclose(filtered.iloc[1:], 65.0)                      # 2-point trailing mean
+
+
+def test_replay_script_reports_a_log_without_its_time_column_by_name(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("replay_script", root / "scripts" / "replay.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    log = tmp_path / "no_time.csv"
+    log.write_text("主蒸汽流量\n66.0\n66.5\n", encoding="utf-8")
+    rc = script.main(["validate", "--log", str(log), "--tags", str(root / "configs/tags/synthetic_dcs.yaml"),
+                      "--out", str(tmp_path / "out")])
+    assert rc == 2
+    assert "no column '时间'" in capsys.readouterr().err
