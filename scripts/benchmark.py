@@ -55,6 +55,7 @@ import numpy as np
 from tqdm import tqdm
 
 import agents
+from agents.acceptance import run_record
 import sim  # noqa: F401  (registers the environments)
 from sim import kpis, scenarios
 from sim.config import ConfigError
@@ -103,10 +104,7 @@ def simulate(controller: str, scenario: str, seed: int, hours: float | None, pla
 def run_case(case: tuple) -> tuple[tuple, dict]:
     """Run one (controller, scenario, seed, hours, plant) case; its record for results.json."""
     df, spans = simulate(*case)
-    record = {"trip": df.attrs["trip"], "hours_run": float(df["time_s"].iloc[-1] / 3600.0)}
-    for standard in kpis.STANDARDS:
-        record[standard] = kpis.compute(df, standard, actuator_ranges=spans)
-    return case, record
+    return case, run_record(df, spans)
 
 
 def case_record(case: tuple) -> dict:

@@ -17,8 +17,9 @@ import sim  # noqa: F401  (registers the environments)
 from agents import learned
 from agents.residual import ResidualWrapper
 from agents.sb3 import load_model, read_card
+from agents.acceptance import acceptance
 from agents.train_config import ConfigError, load_config
-from agents.training import ScenarioMix, make_env, run_policy_episode
+from agents.training import ScenarioMix, make_env, run_policy_episode, selection_key
 from sim.config import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,7 +235,9 @@ def _record(steam_std: float, net: float, nox_1h: int = 0, below_850: int = 0, t
 
 
 def test_acceptance_applies_the_issue_bar():
-    accept = _script("evaluate").acceptance
+    def accept(results):
+        return acceptance(list(results["policy"]["a"].values()), list(results["rule_based"]["a"].values()))
+
     ref = {"a": {"1": _record(4.0, 400.0), "2": _record(2.0, 420.0)}}
     good = {"a": {"1": _record(3.0, 401.0), "2": _record(1.8, 420.0)}}  # std 4.8 vs 6.0: -20 %
     acc = accept({"policy": good, "rule_based": ref})
@@ -247,6 +250,21 @@ def test_acceptance_applies_the_issue_bar():
                         ({"1": _record(3.0, 401.0, trip="flame loss"), "2": _record(1.8, 420.0)}, "trips_not_more")]:
         acc = accept({"policy": {"a": bad}, "rule_based": ref})
         assert not acc["passed"] and [k for k, ok in acc["checks"].items() if not ok] == [failed]
+
+
+def test_best_model_is_chosen_on_the_acceptance_figures():
+    ref = {"rule_based_trips": 1, "rule_based_emission_exceedances": 5, "rule_based_furnace_below_850_5min": 3,
+           "rule_based_net_kwh_per_t": 410.0}
+    row = {"mean_reward": 100.0, "steam_std_t_h": 2.0, "trips": 1, "emission_exceedances": 5,
+           "furnace_below_850_5min": 3, "net_kwh_per_t": 410.0, **ref}
+    steadier = {**row, "steam_std_t_h": 1.5, "mean_reward": 50.0}
+    richer_but_breaching = {**row, "steam_std_t_h": 1.0, "mean_reward": 500.0, "emission_exceedances": 6}
+    assert selection_key(steadier) > selection_key(row) > selection_key(richer_but_breaching)
+    for key, worse in [("trips", 2), ("furnace_below_850_5min", 4), ("net_kwh_per_t", 409.9)]:
+        assert selection_key({**row, key: worse}) == (0, 100.0)  # not eligible: ranked by reward
+    csv_row = {k: str(v) for k, v in row.items()}  # as read back from evaluations.csv on resume
+    assert selection_key(csv_row) == selection_key(row)
+    assert selection_key({"mean_reward": "7.5", "trips": "0"}) == (0, 7.5)  # a run from before the columns
 
 
 @pytest.mark.slow
@@ -283,3 +301,10 @@ def test_every_algorithm_trains_resumes_and_loads_safely(tmp_path, config, extra
     ctl.reset(1000)
     assert np.array_equal(ctl.policy.act(ctl.layer.observe(obs, info) if ctl.layer else obs), expected[0])
     assert card["algo"]["name"] in ALGORITHMS
+
+
+def test_a_scenario_mix_with_two_observation_layouts_is_refused():
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_supervisory.yaml")
+    envs = {n: make_env(cfg.env, n, episode_hours=0.01) for n in ("steady_design", "feed_quality_forecast")}
+    with pytest.raises(ValueError, match="'feed_quality_forecast' has observation space \\(37,\\)"):
+        ScenarioMix(envs, {n: (0,) for n in envs})
