@@ -6,14 +6,15 @@ compiled call (:func:`advance_batch`). Inside that call each plant runs exactly 
 model runs (:mod:`sim.plant`), without SimPy and without Python per plant:
 
 * **Event order.** SimPy fires the pending timeouts in order of (time, creation order), and
-  ``Environment.run(until=t)`` stops at ``t`` before any timeout due at ``t`` (its stop event is
-  URGENT). Each plant keeps, per process (crane, hopper mixing, CEMS, scenario events, soot
+  :meth:`sim.Plant.advance` fires those due before its end time (one due exactly then fires in
+  the next advance). Each plant keeps, per process (crane, hopper mixing, CEMS, scenario events, soot
   blowing, in the order :meth:`sim.Plant._start_env` starts them), the time of its pending
   timeout (computed as SimPy does: ``now + max(next - now, 0)``) and its creation number; the
   kernel fires the smallest (time, number) below the stop time, so events at the same time fire
   in SimPy's order.
-* **Process bodies** are line-for-line copies of :mod:`sim.plant`'s generators and
-  :func:`sim.subsystems.cems.sample`, with the same floating-point operations in the same order;
+* **Process bodies** are line-for-line copies of :mod:`sim.plant`'s generators, with the same
+  floating-point operations in the same order; the CEMS sample is the plant's own compiled
+  :func:`sim.subsystems.cems.update` and the outputs its :func:`sim.core.outputs`;
   the continuous core is the same compiled :func:`sim.core.integrate`, synced to the event times
   exactly as ``Plant._sync`` does (whole steps, then the remainder).
 * **Randomness.** A plant draws only standard normals from its one generator, one at a time or
@@ -125,15 +126,8 @@ def _sync(x, bed, hopper, u, y, scratch, now, ep, c):
 @njit(cache=True)
 def outputs(x, y, stack_out, power_out, ep, sp, tp, tables):
     """``Plant._outputs``: stack values and power of the current state."""
-    pa, sa = y[core.Y_PA_KMOL_S], y[core.Y_SA_KMOL_S]
-    stack.stack_values(y[core.Y_N2], y[core.Y_O2], y[core.Y_CO2], y[core.Y_T_FURNACE_K] - 273.15,
-                       y[core.Y_T_EXIT_K] - 273.15, y[core.Y_VOLATILES_KG_S], y[core.Y_BURN_FRAC],
-                       sa / max(pa + sa, 1e-9), y[core.Y_FEED_KG_S], y[core.Y_FEED_ASH],
-                       x[core.A_UREA], x[core.X_LIME2], x[core.X_CARB2], sp, stack_out)
-    gas = (y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O]) / ep.design_gas_kmol_s
-    turbine.power(y[core.Y_STEAM_TURBINE_KG_S], y[core.Y_P_TURBINE_MPA], y[core.Y_H_STEAM_J_KG], gas,
-                  x[core.A_PA] / ep.design_pa_nm3_h, x[core.A_SA] / ep.design_sa_nm3_h,
-                  x[core.A_FW] / ep.design_feedwater_t_h, tp, tables, power_out)
+    core.outputs(x, y, ep.design_gas_kmol_s, ep.design_pa_nm3_h, ep.design_sa_nm3_h, ep.design_feedwater_t_h, sp, tp,
+                 tables, stack_out, power_out)
 
 
 @njit(cache=True)
@@ -165,23 +159,11 @@ def _drop_grab(x, hopper, est, d, normals, ep, slug_table):
 def _cems_sample(x, y, d, line, filtered, reading, stack_out, power_out, normals, ep, sp, tp, tables, noise):
     """``Plant._cems_sampler`` body: ``cems.sample`` of the true stack values."""
     outputs(x, y, stack_out, power_out, ep, sp, tp, tables)
-    n = line.shape[0]
-    head = int(d[D_CEMS_HEAD])
-    for k in range(N_CEMS):
-        line[head, k] = stack_out[k]
-    head = (head + 1) % n
-    d[D_CEMS_HEAD] = head
-    for k in range(N_CEMS):
-        filtered[k] += (line[head, k] - filtered[k]) * ep.cems_lag
     for k in range(N_CEMS):
         noise[k] = _normal(d, normals)
-    if d[D_CEMS_OUTAGE] != 0.0:
-        d[D_CEMS_VALID] = 0.0
-        return
-    d[D_CEMS_VALID] = 1.0
-    for k in range(N_CEMS):
-        r = filtered[k] * (1.0 + ep.cems_noise_rel * noise[k])
-        reading[k] = r if (r >= 0.0 or r != r) else 0.0  # np.maximum(r, 0.0)
+    d[D_CEMS_HEAD] = cems.update(line, int(d[D_CEMS_HEAD]), filtered, reading, stack_out, noise, ep.cems_lag,
+                                 ep.cems_noise_rel, d[D_CEMS_OUTAGE] != 0.0)
+    d[D_CEMS_VALID] = 0.0 if d[D_CEMS_OUTAGE] != 0.0 else 1.0
 
 
 @njit(cache=True)
@@ -208,8 +190,7 @@ def _scenario_event(x, d, now, events):
 def _advance_one(seconds, x, bed, hopper, u, y, scratch, d, pt, pe, est, line, filtered, reading, stack_out,
                  power_out, normals, noise, ep, c, sp, tp, tables, events, slug_table):
     now = d[D_NOW]
-    at = now + seconds
-    stop = now + (at - now)  # SimPy schedules the stop event at now + (until - now)
+    stop = now + seconds  # Plant.advance's end time
     n_events = events.shape[0]
     while True:
         k = -1
@@ -218,7 +199,7 @@ def _advance_one(seconds, x, bed, hopper, u, y, scratch, d, pt, pe, est, line, f
         for p in range(N_PROC):
             if pt[p] < tk or (pt[p] == tk and pe[p] < ek):
                 k, tk, ek = p, pt[p], pe[p]
-        if k < 0 or tk >= stop:  # the URGENT stop event precedes timeouts due at the same time
+        if k < 0 or tk >= stop:  # a timeout due at the end time fires in the next advance
             break
         now = tk
         d[D_NOW] = now

@@ -28,7 +28,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .subsystems import boiler, furnace, grate
+from .subsystems import boiler, furnace, grate, stack, turbine
 from .subsystems.thermo import air_enthalpy_j_kmol, gas_enthalpy_w, saturation
 
 # ---- scalar state x -------------------------------------------------------------------------
@@ -257,6 +257,21 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         elif t_furnace < cp.flame_loss_k:
             x[X_TRIP] = TRIP_FLAME_LOSS
     return n_steps
+
+
+@njit(cache=True)
+def outputs(x, y, design_gas_kmol_s, design_pa_nm3_h, design_sa_nm3_h, design_feedwater_t_h, sp, tp, tables,
+            stack_out, power_out):
+    """Stack values (:func:`sim.subsystems.stack.stack_values`, ``S_*``) and power
+    (:func:`sim.subsystems.turbine.power`, ``P_*``) of the state ``x, y``; the design flows
+    normalise the fan and pump loads."""
+    pa, sa = y[Y_PA_KMOL_S], y[Y_SA_KMOL_S]
+    stack.stack_values(y[Y_N2], y[Y_O2], y[Y_CO2], y[Y_T_FURNACE_K] - 273.15, y[Y_T_EXIT_K] - 273.15,
+                       y[Y_VOLATILES_KG_S], y[Y_BURN_FRAC], sa / max(pa + sa, 1e-9), y[Y_FEED_KG_S], y[Y_FEED_ASH],
+                       x[A_UREA], x[X_LIME2], x[X_CARB2], sp, stack_out)
+    gas = (y[Y_N2] + y[Y_O2] + y[Y_CO2] + y[Y_H2O]) / design_gas_kmol_s
+    turbine.power(y[Y_STEAM_TURBINE_KG_S], y[Y_P_TURBINE_MPA], y[Y_H_STEAM_J_KG], gas, x[A_PA] / design_pa_nm3_h,
+                  x[A_SA] / design_sa_nm3_h, x[A_FW] / design_feedwater_t_h, tp, tables, power_out)
 
 
 def new_state(n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -56,17 +56,16 @@ _ENTRY_CACHE_SIZE = 8
 
 
 def _entry_points(b) -> tuple:
-    """(stack_values, power, integrate) entries for a plant of the built config ``b`` (its
-    parameter tuples and a plant's float64 arrays; see :func:`sim.core.entry_point`), resolved
-    once per built config."""
+    """(outputs, integrate) entries for a plant of the built config ``b`` (its parameter tuples
+    and a plant's float64 arrays; see :func:`sim.core.entry_point`), resolved once per built config."""
     hit = _ENTRY_CACHE.get(id(b))
     if hit is not None and hit[0] is b:
         return hit[1]
     x, bed, hopper, y = core.new_state(b.design_bed.shape[1])
     u, scratch = np.zeros(core.N_ACT), np.zeros(core.SCRATCH_SIZE)
     entries = (
-        core.entry_point(stack.stack_values, *[0.0] * 13, b.stack_params, np.zeros(stack.S_SIZE)),
-        core.entry_point(turbine.power, *[0.0] * 7, b.turbine_params, b.power_tables, np.zeros(turbine.P_SIZE)),
+        core.entry_point(core.outputs, x, y, *[0.0] * 4, b.stack_params, b.turbine_params, b.power_tables,
+                         np.zeros(stack.S_SIZE), np.zeros(turbine.P_SIZE)),
         core.entry_point(core.integrate, x, bed, hopper, u, b.rates_per_s, 0, 0.0, b.core_params, b.grate_params,
                          b.furnace_params, b.boiler_params, b.gas_h, b.gas_cp, b.sat, b.zone_split, b.p_grid,
                          b.h_target_grid, y, scratch))
@@ -99,7 +98,7 @@ class Plant:
         self._events = self._scenario_events()
         self.design_actuators = dict(self._b.design_actuators)
         self.design_steam_t_h = float(self._b.design_y[core.Y_STEAM_TURBINE_KG_S] * 3.6)
-        self._stack_entry, self._power_entry, self._integrate_entry = _entry_points(self._b)
+        self._outputs_entry, self._integrate_entry = _entry_points(self._b)
         self._reset_state()
 
     # ------------------------------------------------------------------ construction ---
@@ -139,6 +138,7 @@ class Plant:
         self._start_env(0.0)
 
     def _start_env(self, t0: float) -> None:
+        self._t = t0  # the plant's clock [s]
         self._env = simpy.Environment(initial_time=t0)
         for proc in (self._crane, self._mixing, self._cems_sampler, self._scenario_process):
             self._env.process(proc())
@@ -200,7 +200,7 @@ class Plant:
             yield env.timeout(max(self._d["next_cems_s"] - env.now, 0.0))
             self._sync()
             self._outputs()
-            cems.sample(self._cems, self._stack[:len(cems.CHANNELS)], c, self.rng, self._d["cems_outage"])
+            cems.sample(self._cems, self._stack, c, self.rng, self._d["cems_outage"])
             self._d["next_cems_s"] = env.now + c.period_s
 
     def _scenario_process(self):
@@ -232,8 +232,8 @@ class Plant:
         else:
             mean = (w.moisture_mean_pct + w.moisture_drift_pct_per_day * t / 86400.0
                     + w.moisture_wave_amplitude_pct * math.sin(2 * math.pi * t / (w.moisture_wave_period_h * 3600)))
-            moisture = float(np.clip(mean + w.moisture_grab_std_pct * self.rng.standard_normal(), 20.0, 65.0))
-            ash = float(np.clip(w.ash_mean_pct + w.ash_grab_std_pct * self.rng.standard_normal(), 3.0, 40.0))
+            moisture = min(max(mean + w.moisture_grab_std_pct * self.rng.standard_normal(), 20.0), 65.0)
+            ash = min(max(w.ash_mean_pct + w.ash_grab_std_pct * self.rng.standard_normal(), 3.0), 40.0)
         slot = int(self._x[core.X_HOP_HEAD] + self._x[core.X_HOP_COUNT]) % core.HOPPER_SLOTS
         mass = self.config.hopper.grab_t * 1000.0
         self._hopper[slot] = (mass, moisture / 100.0, ash / 100.0)
@@ -244,17 +244,21 @@ class Plant:
         self._d["crane_in_kg"] += mass
 
     # ------------------------------------------------------------------ integration ---
-    def _sync(self) -> None:
-        """Integrate the continuous core up to the SimPy clock."""
-        remaining = self._env.now - self._x[core.X_TIME]
+    def _sync(self, t: float | None = None) -> None:
+        """Integrate the continuous core up to ``t`` [s] (default: the SimPy clock, for processes)."""
+        if t is None:
+            t = self._env.now
+        remaining = t - self._x[core.X_TIME]
         n = int(remaining / self._dt + 1e-9)
         if n > 0:
             self._integrate(n, self._dt)
-        rest = self._env.now - self._x[core.X_TIME]
+        rest = t - self._x[core.X_TIME]
         if rest > 1e-9:
             self._integrate(1, rest)
-        if self._x[core.X_TRIP] != core.TRIP_NONE and self._d["trip"] is None:
-            self._d["trip"] = core.TRIP_REASONS[int(self._x[core.X_TRIP])]
+        if self._x[core.X_TRIP] != core.TRIP_NONE:
+            self._x[core.X_TIME] = t  # a tripped plant stands still
+            if self._d["trip"] is None:
+                self._d["trip"] = core.TRIP_REASONS[int(self._x[core.X_TRIP])]
 
     def _integrate(self, n: int, dt: float) -> None:
         b = self._b
@@ -262,15 +266,24 @@ class Plant:
                               b.core_params, b.grate_params, b.furnace_params, b.boiler_params, b.gas_h,
                               b.gas_cp, b.sat, b.zone_split, b.p_grid, b.h_target_grid, self._y, self._scratch)
         self._outputs_fresh = False
-        if self._x[core.X_TRIP] != core.TRIP_NONE:
-            self._x[core.X_TIME] = self._env.now  # a tripped plant stands still
 
     def advance(self, seconds: float) -> None:
-        """Run the plant for ``seconds`` of simulated time (SimPy ``run(until=now + seconds)``)."""
+        """Run the plant for ``seconds`` of simulated time.
+
+        SimPy processes every event due before the end time (what ``env.run(until=end)`` does, an
+        event at exactly the end time is processed by the next call), each syncing the core to
+        its own time; then the core is integrated to the end. Stepping the event queue directly
+        saves ``run``'s stop event and exception; the plant's clock (:attr:`time_s`) is the end
+        time, the SimPy clock stays at the last event processed.
+        """
         if not seconds > 0 or not math.isfinite(seconds):
             raise ValueError(f"advance(seconds): expected a positive finite duration, got {seconds!r}")
-        self._env.run(until=self._env.now + seconds)
-        self._sync()
+        end = self._t + seconds
+        env = self._env
+        while env.peek() < end:
+            env.step()
+        self._t = end
+        self._sync(end)
 
     # ------------------------------------------------------------------ actuators ---
     def set_actuators(self, commands: dict[str, float]) -> None:
@@ -294,7 +307,8 @@ class Plant:
 
     def set_actuator_array(self, commands: np.ndarray) -> None:
         """Fast path for environments: a float array in ACTUATORS order, clipped to the bounds."""
-        np.clip(commands, self._b.lower, self._b.upper, out=self._u)
+        np.maximum(commands, self._b.lower, out=self._u)  # np.clip's result, without its overhead
+        np.minimum(self._u, self._b.upper, out=self._u)
 
     @property
     def actuators(self) -> dict[str, float]:
@@ -314,7 +328,8 @@ class Plant:
     # ------------------------------------------------------------------ outputs ---
     @property
     def time_s(self) -> float:
-        return float(self._env.now)
+        """Simulated time [s] since the start."""
+        return float(self._t)
 
     @property
     def trip(self) -> str | None:
@@ -326,17 +341,10 @@ class Plant:
         env reads measurements and truth every step, the CEMS samples in between."""
         if self._outputs_fresh:
             return
-        y, x, b = self._y, self._x, self._b
-        pa, sa = y[core.Y_PA_KMOL_S], y[core.Y_SA_KMOL_S]
-        self._stack_entry(y[core.Y_N2], y[core.Y_O2], y[core.Y_CO2], y[core.Y_T_FURNACE_K] - 273.15,
-                           y[core.Y_T_EXIT_K] - 273.15, y[core.Y_VOLATILES_KG_S], y[core.Y_BURN_FRAC],
-                           sa / max(pa + sa, 1e-9), y[core.Y_FEED_KG_S], y[core.Y_FEED_ASH],
-                           x[core.A_UREA], x[core.X_LIME2], x[core.X_CARB2], b.stack_params, self._stack)
-        gas = (y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O]) / b.design_gas_kmol_s
-        self._power_entry(y[core.Y_STEAM_TURBINE_KG_S], y[core.Y_P_TURBINE_MPA], y[core.Y_H_STEAM_J_KG], gas,
-                      x[core.A_PA] / b.design_pa_nm3_h, x[core.A_SA] / b.design_sa_nm3_h,
-                      x[core.A_FW] / b.design_actuators["feedwater_t_h"], b.turbine_params, b.power_tables,
-                      self._power)
+        b = self._b
+        self._outputs_entry(self._x, self._y, b.design_gas_kmol_s, b.design_pa_nm3_h, b.design_sa_nm3_h,
+                            b.design_actuators["feedwater_t_h"], b.stack_params, b.turbine_params, b.power_tables,
+                            self._stack, self._power)
         self._outputs_fresh = True
 
     @property

@@ -325,6 +325,36 @@ def test_reward_terms_sum_to_reward_and_design_step_is_order_one(env):
     assert info["reward_terms"]["cost"] == pytest.approx(terms["cost"] - burner_cny_h / revenue_cny_h, abs=0.02)
 
 
+@pytest.mark.parametrize("scenario", ["thermocouple_drift", "feed_quality_forecast"])
+def test_compiled_readout_equals_the_readable_definitions(scenario):
+    """The env's measurements, truth and reward terms (sim.envs.readout, compiled) are bit for
+    bit Plant.measurements, Plant.truth and reward_terms, through drift, forecast and trips."""
+    from sim.envs.reward import reward_terms
+
+    import agents
+
+    e = gym.make(ENV_ID, scenario=scenario, reward_weights={"movement": 0.3})
+    acc = agents.make_controller("rule_based", e)
+    obs, info = e.reset(seed=4)
+    acc.reset(4)
+    p, last = e.unwrapped.plant, e.unwrapped._last_action.copy()
+    noise = np.random.default_rng(1).uniform(-0.05, 0.05, size=(1500, len(ACTUATORS)))
+    for k in range(1500):  # the ACC with scattered actions: moving actuators over 4 h
+        a = np.clip(acc.act(obs, info) + noise[k], -1, 1).astype(np.float32)
+        tripped_before = p.trip is not None
+        obs, reward, terminated, _, info = e.step(a)
+        assert info["measurements"] == p.measurements and info["truth"] == p.truth
+        terms = reward_terms(e.unwrapped.reward_weights, p.measurements, e.unwrapped._commands, np.clip(a.astype(float), -1, 1), last,
+                             steam_setpoint_t_h=p.steam_setpoint_t_h,
+                             design_net_power_mw=e.unwrapped._design_net_power_mw,
+                             tripped=p.trip is not None and not tripped_before)
+        assert info["reward_terms"] == terms and reward == sum(terms.values())
+        last = np.clip(a.astype(float), -1, 1)
+        if terminated:
+            break
+    assert p.time_s > 3 * 3600.0
+
+
 def test_reward_weights_override_and_are_frozen():
     e = gym.make(ENV_ID, reward_weights={"net_power": 0.0, "cost": 0.0})
     e.reset(seed=0)

@@ -12,17 +12,13 @@ from gymnasium import spaces
 
 from ..config import PlantConfig, ScenarioConfig, load_plant, load_scenario
 from ..plant import Plant
-from ..units import ACTUATORS, MEASUREMENTS
-from .reward import (EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, RewardWeights,
-                     reward_terms)
+from ..units import ACTUATORS, MEASUREMENTS, TRUTH
+from .readout import N_TRUTH, OBS_CLIP, WEIGHT_FIELDS, readout_constants, readout_entry
+from .reward import EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, RewardWeights
 
 __all__ = ["IncineratorEnv", "to_action", "to_commands", "commands_to_action", "observation_normalisation",
            "normalised_channels", "OBSERVATION_NAMES", "FORECAST_CHANNEL"]
 
-#: Bound of the normalised measurement channels of the observation.
-OBS_CLIP = 10.0
-#: Seconds per day (time-of-day features).
-_DAY_S = 86400.0
 #: NH3 slip reference [mg/Nm3]: upper end of the BAT-AEL 2-10 mg/Nm3 (EU BREF WI 2019, BAT 29);
 #: GB 18485-2014 sets no NH3 limit.
 NH3_REFERENCE_MG_NM3 = 10.0
@@ -42,6 +38,9 @@ _TIME_AND_ACTION = ("time_of_day_sin", "time_of_day_cos") + tuple(f"last_action_
 OBSERVATION_NAMES: tuple[str, ...] = NORMALISED_CHANNELS + _TIME_AND_ACTION
 _N_MEAS, _N_ACT, _N_NORM = len(MEASUREMENTS), len(ACTUATORS), len(NORMALISED_CHANNELS)
 _POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
+_LIMITS = tuple(EMISSION_LIMITS_1H_MG_NM3.values())
+_POLLUTANT_INDEX = tuple(MEASUREMENTS.index(f"{p}_mg_nm3") for p in _POLLUTANTS)
+_I_FURNACE = MEASUREMENTS.index("furnace_temp_degc")
 
 
 # ------------------------------------------------------------------ action mapping ---
@@ -338,9 +337,14 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self._action = np.zeros(_N_ACT)          # clipped action of this step (float64)
         self._last_action = np.zeros(_N_ACT)     # ... of the previous step
         self._commands = np.zeros(_N_ACT)        # physical commands [ACTUATORS units]
-        self._norm = np.zeros(self._n_norm)      # normalised channels of the observation
         self._half_range = 0.5 * (self._upper - self._lower)
-        self._zero_terms = dict.fromkeys(TERMS, 0.0)
+        self._mv = np.zeros(_N_MEAS)             # measurements, truth, reward terms (readout arrays)
+        self._tv = np.zeros(N_TRUTH)
+        self._rv = np.zeros(len(TERMS))
+        self._diff = np.zeros(_N_ACT)
+        self._no_normals = np.zeros(_N_MEAS)
+        self._consts = readout_constants(self.plant, self._design_net_power_mw, self._episode_s, self.observation_noise)
+        self._weights = np.array([getattr(self.reward_weights, f) for f in WEIGHT_FIELDS], dtype=float)
         self._m = self.plant.measurements        # the latest measurements (what info carries)
 
     def _observation_box(self, n_extra: int) -> spaces.Box:
@@ -357,36 +361,45 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         plant_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
         self.plant = Plant(self._plant_cfg, self._scenario_cfg, plant_seed)
         self._last_action[:] = to_action(self.plant.actuators, self._lower, self._upper)
-        m = self._m = self.plant.measurements
-        obs = self._observation(m)
-        return obs, self._make_info(m, dict(self._zero_terms))
+        obs, _, _, _ = self._readout(False, False)
+        return obs, self._make_info()
 
     def step(self, action):
         return self._step_actuators(clip_action(action, self._action, ACTUATORS))
 
     def _step_actuators(self, act: np.ndarray):
-        """Hold the normalised actuator action ``act`` (float64, in [-1, 1]) for one control
-        interval; returns the step tuple. Shared with the supervisory env."""
+        """Hold the normalised actuator action ``act`` (float64, in [-1, 1]; ``self._action``) for
+        one control interval; returns the step tuple. Shared with the supervisory env."""
         cmd, plant = self._commands, self.plant
+        if act is not self._action:
+            self._action[:] = act
         np.add(act, 1.0, out=cmd)
         cmd *= self._half_range
         cmd += self._lower
         plant.set_actuator_array(cmd)
         tripped_before = plant.trip is not None
         plant.advance(self.control_interval_s)
-        trip = plant.trip
-        m = self._m = plant.measurements
-        terms = reward_terms(self.reward_weights, m, cmd, act, self._last_action,
-                             steam_setpoint_t_h=plant.steam_setpoint_t_h,
-                             design_net_power_mw=self._design_net_power_mw,
-                             tripped=trip is not None and not tripped_before)
-        reward = sum(terms.values())
-        self._last_action[:] = act
-        obs = self._observation(m)
-        info = self._make_info(m, terms)
-        terminated = trip is not None
-        truncated = plant.time_s >= self._episode_s - 1e-6
-        return obs, reward, terminated, truncated, info
+        obs, reward, terminated, truncated = self._readout(True, tripped_before)
+        return obs, reward, terminated, truncated, self._make_info()
+
+    def _readout(self, stepped: bool, tripped_before: bool) -> tuple[np.ndarray, float, bool, bool]:
+        """Measurements, truth, reward terms and a new observation of the plant now
+        (:func:`sim.envs.readout.readout`, one compiled call); the reward terms of the step held
+        ``self._action`` if ``stepped``, else zero. Returns (obs, reward, terminated, truncated)."""
+        p = self.plant
+        p._outputs()
+        d = p._d
+        tc_start = d["tc_drift_start_s"]
+        normals = p.rng.standard_normal(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
+        obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+        args = (stepped, p._x, p._y, p.time_s, math.nan if tc_start is None else float(tc_start),
+                float(d["tc_drift_rate_k_h"]), float(d["steam_setpoint_t_h"]), p._bed, p._hopper, p._hopper_moisture_est_pct, p._stack, p._power,
+                p._cems.reading, self._commands, self._action, self._last_action, tripped_before, normals,
+                self._consts, self._weights, self._obs_ref, self._obs_inv_scale, self._mv, self._tv, self._rv, obs,
+                self._diff)
+        reward, terminated, truncated = readout_entry(*args)(*args)
+        self._m = dict(zip(MEASUREMENTS, self._mv.tolist()))
+        return self._observation(obs), reward, terminated, truncated
 
     def render(self):
         if self.render_mode != "ansi":
@@ -398,38 +411,20 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
                 f"net {m['net_power_mw']:5.2f} MW  trip {p.trip}")
 
     # ------------------------------------------------------------------ helpers ---
-    def _observation(self, m: dict[str, float]) -> np.ndarray:
-        """A new float32 observation; elements past the last action are left for subclasses."""
-        v = self._norm
-        v[:_N_MEAS] = [m[k] for k in MEASUREMENTS]
-        v[_N_MEAS] = self.plant.steam_setpoint_t_h
-        if self._forecast:
-            f = self.plant.moisture_forecast_pct  # NaN with an empty hopper: then read as the reference
-            v[_N_NORM] = f if f == f else self._obs_ref[_N_NORM]
-        v -= self._obs_ref
-        v *= self._obs_inv_scale
-        if self.observation_noise > 0.0:  # on the measurements; the setpoint is known exactly
-            v[:_N_MEAS] += self.observation_noise * self.plant.rng.standard_normal(_N_MEAS)
-        np.minimum(v, OBS_CLIP, out=v)
-        np.maximum(v, -OBS_CLIP, out=v)
-        obs = np.empty(self.observation_space.shape, dtype=np.float32)
-        n = self._n_norm
-        obs[:n] = v
-        phase = 2.0 * math.pi * self.plant.time_s / _DAY_S
-        obs[n] = math.sin(phase)
-        obs[n + 1] = math.cos(phase)
-        obs[n + 2:n + 2 + _N_ACT] = self._last_action
+    def _observation(self, obs: np.ndarray) -> np.ndarray:
+        """The observation with its elements past the last action filled (subclasses); here as is."""
         return obs
 
-    def _make_info(self, m: dict[str, float], terms: dict[str, float]) -> dict[str, Any]:
-        p = self.plant
-        over = [pol for pol in _POLLUTANTS if m[f"{pol}_mg_nm3"] > EMISSION_LIMITS_1H_MG_NM3[pol]]
+    def _make_info(self) -> dict[str, Any]:
+        p, mv = self.plant, self._mv
         return {
-            "measurements": m,
-            "actuators": p.actuators,
-            "truth": p.truth,
-            "reward_terms": terms,
-            "violations": {"furnace_below_850": m["furnace_temp_degc"] < FURNACE_MIN_TEMP_DEGC,
-                           "emissions_over_limit": over, "trip": p.trip},
+            "measurements": self._m,
+            "actuators": dict(zip(ACTUATORS, p._u.tolist())),
+            "truth": dict(zip(TRUTH, self._tv.tolist())),
+            "reward_terms": dict(zip(TERMS, self._rv.tolist())),
+            "violations": {"furnace_below_850": bool(mv[_I_FURNACE] < FURNACE_MIN_TEMP_DEGC),
+                           "emissions_over_limit": [pol for pol, i, lim in zip(_POLLUTANTS, _POLLUTANT_INDEX, _LIMITS)
+                                                    if mv[i] > lim],
+                           "trip": p.trip},
             "time_s": p.time_s,
         }

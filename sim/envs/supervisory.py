@@ -131,12 +131,11 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
         self._action[:] = self.base_layer.action(self._m, self.plant.steam_setpoint_t_h, sp.tolist())
         return self._step_actuators(self._action)
 
-    def _observation(self, m: dict[str, float]) -> np.ndarray:
-        obs = super()._observation(m)
+    def _observation(self, obs: np.ndarray) -> np.ndarray:
         obs[-_N_SP:] = self._setpoint_action
         return obs
 
-    def _make_info(self, m: dict[str, float], terms: dict[str, float]) -> dict[str, Any]:
-        info = super()._make_info(m, terms)
+    def _make_info(self) -> dict[str, Any]:
+        info = super()._make_info()
         info["setpoints"] = dict(zip(SETPOINTS, self._setpoints.tolist()))
         return info
