@@ -48,8 +48,8 @@ N_PROC = 5
 #: Columns of the per-plant discrete state ``d`` (``Plant._d`` and the SimPy clock as numbers;
 #: ``D_TC_START`` is NaN for "no drift").
 (D_NOW, D_EID, D_EVENT_INDEX, D_SLUG, D_SLUG_LEFT, D_CEMS_OUTAGE, D_TC_START, D_TC_RATE, D_CRANE_IN_KG,
- D_SETPOINT_T_H, D_CEMS_HEAD, D_CEMS_VALID, D_NORMAL_POS) = range(13)
-ND = 13
+ D_SETPOINT_T_H, D_CEMS_HEAD, D_CEMS_VALID, D_NORMAL_POS, D_OUTPUTS_FRESH) = range(14)
+ND = 14
 #: Kinds of scenario events (``Plant._scenario_events``).
 EVENT_KINDS = ("slug", "bridge", "cems_outage", "tc_drift", "valve", "setpoint")
 EV_SLUG, EV_BRIDGE, EV_CEMS_OUTAGE, EV_TC_DRIFT, EV_VALVE, EV_SETPOINT = range(len(EVENT_KINDS))
@@ -104,19 +104,21 @@ def _normal(d, normals):
 
 
 @njit(cache=True)
-def _sync(x, bed, hopper, u, y, scratch, now, ep, c):
+def _sync(x, bed, hopper, u, y, scratch, d, now, ep, c):
     """``Plant._sync``: integrate up to ``now`` (whole steps, then the rest); a trip freezes time."""
     rates, cp, gp, fp, bp, gas_h, gas_cp, sat, zone_split, p_grid, h_grid = c
     dt = ep.dt_s
     remaining = now - x[core.X_TIME]
     n = int(remaining / dt + 1e-9)
     if n > 0:
+        d[D_OUTPUTS_FRESH] = 0.0
         core.integrate(x, bed, hopper, u, rates, n, dt, cp, gp, fp, bp, gas_h, gas_cp, sat, zone_split, p_grid,
                        h_grid, y, scratch)
         if x[core.X_TRIP] != core.TRIP_NONE:
             x[core.X_TIME] = now
     rest = now - x[core.X_TIME]
     if rest > 1e-9:
+        d[D_OUTPUTS_FRESH] = 0.0
         core.integrate(x, bed, hopper, u, rates, 1, rest, cp, gp, fp, bp, gas_h, gas_cp, sat, zone_split, p_grid,
                        h_grid, y, scratch)
         if x[core.X_TRIP] != core.TRIP_NONE:
@@ -124,8 +126,12 @@ def _sync(x, bed, hopper, u, y, scratch, now, ep, c):
 
 
 @njit(cache=True)
-def outputs(x, y, stack_out, power_out, ep, sp, tp, tables):
-    """``Plant._outputs``: stack values and power of the current state."""
+def outputs(x, y, d, stack_out, power_out, ep, sp, tp, tables):
+    """``Plant._outputs``: stack values and power of the current state (computed once per state:
+    ``_sync`` marks them stale when it integrates)."""
+    if d[D_OUTPUTS_FRESH] != 0.0:
+        return
+    d[D_OUTPUTS_FRESH] = 1.0
     core.outputs(x, y, ep.design_gas_kmol_s, ep.design_pa_nm3_h, ep.design_sa_nm3_h, ep.design_feedwater_t_h, sp, tp,
                  tables, stack_out, power_out)
 
@@ -158,7 +164,7 @@ def _drop_grab(x, hopper, est, d, normals, ep, slug_table):
 @njit(cache=True)
 def _cems_sample(x, y, d, line, filtered, reading, stack_out, power_out, normals, ep, sp, tp, tables, noise):
     """``Plant._cems_sampler`` body: ``cems.sample`` of the true stack values."""
-    outputs(x, y, stack_out, power_out, ep, sp, tp, tables)
+    outputs(x, y, d, stack_out, power_out, ep, sp, tp, tables)
     for k in range(N_CEMS):
         noise[k] = _normal(d, normals)
     d[D_CEMS_HEAD] = cems.update(line, int(d[D_CEMS_HEAD]), filtered, reading, stack_out, noise, ep.cems_lag,
@@ -203,7 +209,7 @@ def _advance_one(seconds, x, bed, hopper, u, y, scratch, d, pt, pe, est, line, f
             break
         now = tk
         d[D_NOW] = now
-        _sync(x, bed, hopper, u, y, scratch, now, ep, c)
+        _sync(x, bed, hopper, u, y, scratch, d, now, ep, c)
         if k == P_CRANE:
             level = x[core.X_HOP_MASS] / ep.area_density_kg_m
             room = ep.hopper_height_m - level > ep.grab_room_m
@@ -232,8 +238,8 @@ def _advance_one(seconds, x, bed, hopper, u, y, scratch, d, pt, pe, est, line, f
             pe[k] = d[D_EID]
             d[D_EID] += 1.0
     d[D_NOW] = stop
-    _sync(x, bed, hopper, u, y, scratch, stop, ep, c)
-    outputs(x, y, stack_out, power_out, ep, sp, tp, tables)
+    _sync(x, bed, hopper, u, y, scratch, d, stop, ep, c)
+    outputs(x, y, d, stack_out, power_out, ep, sp, tp, tables)
 
 
 @njit(cache=True)
@@ -332,6 +338,7 @@ class PlantBatch:
         self.rngs[i] = f.rng
         self.normals[i] = f.rng.standard_normal(self.normals.shape[1])
         d[D_NORMAL_POS] = 0.0
+        d[D_OUTPUTS_FRESH] = 1.0  # stack and power copied from the factory plant above
         return f
 
     def ensure_normals(self, rows: np.ndarray, needed: int) -> None:

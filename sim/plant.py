@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
@@ -48,31 +49,46 @@ CRANE_IDLE_CHECK_S = 60.0
 _ACT_INDEX = {name: i for i, name in enumerate(ACTUATORS)}
 
 
-#: Compiled entry points per built config: id(built) -> (built, entries). Resolving them costs
-#: about 1.4 ms (most of a plant's construction) and gives the same machine code for every plant
-#: of a config, so plants share them; the last _ENTRY_CACHE_SIZE configs are kept.
-_ENTRY_CACHE: dict[int, tuple] = {}
-_ENTRY_CACHE_SIZE = 8
+#: What every plant of a built config shares: id(built) -> (built, _Shared). Resolving the
+#: compiled entry points costs about 1.4 ms (most of a plant's construction) and gives the same
+#: machine code for every plant of a config; the last _SHARED_SIZE configs are kept.
+_SHARED: dict[int, tuple] = {}
+_SHARED_SIZE = 8
+_Shared = namedtuple("_Shared", ["outputs", "integrate", "design_stored"])
 
 
-def _entry_points(b) -> tuple:
-    """(outputs, integrate) entries for a plant of the built config ``b`` (its parameter tuples
-    and a plant's float64 arrays; see :func:`sim.core.entry_point`), resolved once per built config."""
-    hit = _ENTRY_CACHE.get(id(b))
+def _shared(b) -> _Shared:
+    """The (outputs, integrate) entries for a plant of the built config ``b`` (its parameter
+    tuples and a plant's float64 arrays; see :func:`sim.core.entry_point`) and the energy and
+    mass stored in the design bed and drum (every plant starts there), once per built config."""
+    hit = _SHARED.get(id(b))
     if hit is not None and hit[0] is b:
         return hit[1]
     x, bed, hopper, y = core.new_state(b.design_bed.shape[1])
     u, scratch = np.zeros(core.N_ACT), np.zeros(core.SCRATCH_SIZE)
-    entries = (
+    shared = _Shared(
         core.entry_point(core.outputs, x, y, *[0.0] * 4, b.stack_params, b.turbine_params, b.power_tables,
                          np.zeros(stack.S_SIZE), np.zeros(turbine.P_SIZE)),
         core.entry_point(core.integrate, x, bed, hopper, u, b.rates_per_s, 0, 0.0, b.core_params, b.grate_params,
                          b.furnace_params, b.boiler_params, b.gas_h, b.gas_cp, b.sat, b.zone_split, b.p_grid,
-                         b.h_target_grid, y, scratch))
-    if len(_ENTRY_CACHE) >= _ENTRY_CACHE_SIZE:
-        del _ENTRY_CACHE[next(iter(_ENTRY_CACHE))]
-    _ENTRY_CACHE[id(b)] = (b, entries)
-    return entries
+                         b.h_target_grid, y, scratch),
+        _stored_in(b, b.design_x, b.design_bed))
+    if len(_SHARED) >= _SHARED_SIZE:
+        del _SHARED[next(iter(_SHARED))]
+    _SHARED[id(b)] = (b, shared)
+    return shared
+
+
+def _stored_in(b, x: np.ndarray, bed: np.ndarray) -> dict[str, float]:
+    """Mass [kg] and energy [J] stored in the bed and the drum of the state ``x, bed``."""
+    sat = np.zeros(11)
+    saturation(x[core.X_P], b.sat, sat)
+    return {
+        "bed_kg": float(bed[WATER].sum() + bed[VOLATILES].sum() + bed[CHAR].sum() + bed[ASH].sum()),
+        "bed_j": float(stored_energy_j(bed, b.grate_params)),
+        "drum_kg": float(drum_mass_kg(x[core.X_VWT], sat, b.boiler_params)),
+        "drum_j": float(drum_energy_j(x[core.X_VWT], x[core.X_P], sat, b.boiler_params)),
+    }
 
 
 class Plant:
@@ -93,12 +109,12 @@ class Plant:
         self._stack = np.zeros(stack.S_SIZE)
         self._power = np.zeros(turbine.P_SIZE)
         self._outputs_fresh = False
-        self._sat = np.zeros(11)
         self._hopper_area_density = plant.hopper.area_m2 * plant.waste.bulk_density_kg_m3
         self._events = self._scenario_events()
         self.design_actuators = dict(self._b.design_actuators)
         self.design_steam_t_h = float(self._b.design_y[core.Y_STEAM_TURBINE_KG_S] * 3.6)
-        self._outputs_entry, self._integrate_entry = _entry_points(self._b)
+        self._shared = _shared(self._b)
+        self._outputs_entry, self._integrate_entry = self._shared.outputs, self._shared.integrate
         self._reset_state()
 
     # ------------------------------------------------------------------ construction ---
@@ -131,7 +147,7 @@ class Plant:
             self._drop_grab()
         self._d["crane_in_kg"] = 0.0
         self._hopper_start_kg = float(self._x[core.X_HOP_MASS])
-        self._start_stored = self._stored()
+        self._start_stored = {**self._shared.design_stored, "hopper_kg": float(self._x[core.X_HOP_MASS])}
         self._outputs_fresh = False
         self._outputs()
         self._cems = cems.CemsState(self.config.cems, self._stack[:len(cems.CHANNELS)])
@@ -456,15 +472,7 @@ class Plant:
 
     # ------------------------------------------------------------------ balances ---
     def _stored(self) -> dict[str, float]:
-        b, bed = self._b, self._bed
-        saturation(self._x[core.X_P], b.sat, self._sat)
-        return {
-            "bed_kg": float(bed[WATER].sum() + bed[VOLATILES].sum() + bed[CHAR].sum() + bed[ASH].sum()),
-            "bed_j": float(stored_energy_j(bed, b.grate_params)),
-            "drum_kg": float(drum_mass_kg(self._x[core.X_VWT], self._sat, b.boiler_params)),
-            "drum_j": float(drum_energy_j(self._x[core.X_VWT], self._x[core.X_P], self._sat, b.boiler_params)),
-            "hopper_kg": float(self._x[core.X_HOP_MASS]),
-        }
+        return {**_stored_in(self._b, self._x, self._bed), "hopper_kg": float(self._x[core.X_HOP_MASS])}
 
     def balance_report(self) -> dict:
         """Cumulative mass [kg] and energy [J] in/out/stored since t=0, with relative closure.

@@ -360,7 +360,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"reset(options={options!r}): this environment takes no options")
         plant_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
         self.plant = Plant(self._plant_cfg, self._scenario_cfg, plant_seed)
-        self._last_action[:] = to_action(self.plant.actuators, self._lower, self._upper)
+        self._last_action[:] = commands_to_action(self.plant._u, self._lower, self._upper)
         obs, _, _, _ = self._readout(False, False)
         return obs, self._make_info()
 
