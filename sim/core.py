@@ -116,6 +116,17 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
     gas = scratch[30:34]
     f_out = scratch[34:34 + furnace.F_SIZE]
     b_out = scratch[44:49]
+    # Per-call constants (dt_s and the parameters are fixed within a call): the lag factors
+    # 1 - exp(-dt/tau) and the air enthalpies at the fixed air temperatures.
+    k_tc = 1.0 - math.exp(-dt_s / cp.thermocouple_tau_s)
+    k_ref = 1.0 - math.exp(-dt_s / cp.refractory_tau_s)
+    k_o2 = 1.0 - math.exp(-dt_s / cp.o2_tau_s)
+    k_bubble = 1.0 - math.exp(-dt_s / bp.bubble_tau_s)
+    k1 = 1.0 - math.exp(-dt_s / cp.lime_tau_s)
+    k2 = 1.0 - math.exp(-dt_s / cp.cake_tau_s)
+    h_pa = air_enthalpy_j_kmol(cp.pa_temp_k, gas_h)
+    h_sa = air_enthalpy_j_kmol(cp.sa_temp_k, gas_h)
+    h_ambient = air_enthalpy_j_kmol(cp.ambient_k, gas_h)
     for step in range(n_steps):
         if x[X_TRIP] != TRIP_NONE:
             return step
@@ -148,9 +159,9 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         x[X_TGAS] = t_furnace
         n_gas = gas[0] + gas[1] + gas[2] + gas[3]
         o2_wet = 100.0 * gas[1] / n_gas
-        x[X_TC] += (t_furnace - x[X_TC]) * (1.0 - math.exp(-dt_s / cp.thermocouple_tau_s))
-        x[X_TREF] += (x[X_TFLAME] - x[X_TREF]) * (1.0 - math.exp(-dt_s / cp.refractory_tau_s))
-        x[X_O2A] += (o2_wet - x[X_O2A]) * (1.0 - math.exp(-dt_s / cp.o2_tau_s))
+        x[X_TC] += (t_furnace - x[X_TC]) * k_tc
+        x[X_TREF] += (x[X_TFLAME] - x[X_TREF]) * k_ref
+        x[X_O2A] += (o2_wet - x[X_O2A]) * k_o2
         # Boiler passes, superheater and drum.
         boiler.gas_passes(gas, t_furnace, t_sat, x[X_FOUL], bp, gas_h, gas_cp, b_out)
         q_drum = f_out[furnace.F_WALL_W] + b_out[3]
@@ -158,7 +169,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         q_valve = boiler.steam_flow_kg_s(x[X_P], x[X_VALVE], bp)
         # The steam-air preheater condenses drum steam to heat the primary air (its condensate
         # returns to the feedwater tank at feedwater enthalpy).
-        q_preheat_w = pa * (air_enthalpy_j_kmol(cp.pa_temp_k, gas_h) - air_enthalpy_j_kmol(cp.ambient_k, gas_h))
+        q_preheat_w = pa * (h_pa - h_ambient)
         q_pre = max(q_preheat_w, 0.0) / (sat[boiler.S_H_S] - bp.feedwater_h_j_kg)
         q_steam = q_valve + q_pre
         q_fw = x[A_FW] / 3.6
@@ -181,9 +192,7 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         x[ACC_SPRAY_KG] += spray * dt_s
         x[ACC_TURBINE_STEAM_KG] += q_turb * dt_s
         x[ACC_FUEL_J] += feed_kg_s * lhv * dt_s
-        x[ACC_AIR_J] += (pa * air_enthalpy_j_kmol(cp.pa_temp_k, gas_h)
-                         + sa * air_enthalpy_j_kmol(cp.sa_temp_k, gas_h)
-                         + f_out[furnace.F_AUX_AIR_KMOL_S] * air_enthalpy_j_kmol(cp.ambient_k, gas_h)) * dt_s
+        x[ACC_AIR_J] += (pa * h_pa + sa * h_sa + f_out[furnace.F_AUX_AIR_KMOL_S] * h_ambient) * dt_s
         x[ACC_AUX_J] += aux_w * dt_s
         # Unburnt volatiles are not cooled by the passes (no exchange modelled for them).
         x[ACC_STACK_J] += (gas_enthalpy_w(gas, t_exit, gas_h) + f_out[furnace.F_UNBURNT_KG_S]
@@ -208,10 +217,8 @@ def integrate(x, bed, hopper, u, rates, n_steps, dt_s, cp, gp, fp, bp, gas_h, ga
         # below the level (swell), a rising one condenses bubbles (shrink).
         q_evap = q_drum - boiler.flash_heat_j_per_mpa(x[X_VWT], sat, bp) * dp
         v_sd_target = bp.steam_under_level_m3 * max(q_evap, 0.0) / bp.design_drum_heat_w
-        x[X_VSD] += (v_sd_target - x[X_VSD]) * (1.0 - math.exp(-dt_s / bp.bubble_tau_s))
+        x[X_VSD] += (v_sd_target - x[X_VSD]) * k_bubble
         # Sorbent lags (dosing -> reactor -> filter cake) and fouling.
-        k1 = 1.0 - math.exp(-dt_s / cp.lime_tau_s)
-        k2 = 1.0 - math.exp(-dt_s / cp.cake_tau_s)
         x[X_LIME1] += (x[A_LIME] - x[X_LIME1]) * k1
         x[X_LIME2] += (x[X_LIME1] - x[X_LIME2]) * k2
         x[X_CARB1] += (x[A_CARBON] - x[X_CARB1]) * k1

@@ -93,8 +93,10 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         out[k] = 0.0
     n = bed.shape[1]
     h_air_in = air_enthalpy_j_kmol(pa_temp_k, gas_h)
+    t_flame4, t_gas4 = t_flame_k ** 4, t_gas_k ** 4
+    rad_coeff = SIGMA_W_M2K4 * p.emissivity * p.cell_area_m2
     for i in range(n):
-        t_rad4 = (t_flame_k if i < p.flame_cells else t_gas_k) ** 4
+        t_rad4 = t_flame4 if i < p.flame_cells else t_gas4
         m = bed[WATER, i] + bed[VOLATILES, i] + bed[CHAR, i] + bed[ASH, i]
         pa_i = pa_kmol_s * zone_split[i]
         o2_i = 0.2095 * pa_i
@@ -134,7 +136,6 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         # Radiation and the gas leaving are taken at the end-of-step temperature of a linearised
         # implicit step, so that light cells (the front of fresh waste) stay stable; the flows
         # booked are the flows applied, so the energy balance stays exact.
-        rad_coeff = SIGMA_W_M2K4 * p.emissivity * p.cell_area_m2
         power = (pa_i * h_air_in + rad_coeff * (t_rad4 - t_k ** 4) + r_c * p.char_heat_j_kg
                  + r_vb * p.vol_heat_j_kg - gas_enthalpy_w(flows, t_k, gas_h) - r_v * p.cp_j_kg_k * (t_k - T_REF_K))
         wet = bed[WATER, i] > 0.0
