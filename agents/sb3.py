@@ -261,11 +261,11 @@ class SupervisoryLayer:
     (:class:`sim.envs.base_layer.BaseLayer`), whose commands go to the plant. Same arithmetic as
     the supervisory env, so the trajectory is the one the policy gets there."""
 
-    def __init__(self, env):
+    def __init__(self, env, setpoint_authority: float = 1.0, fallback_below_degc: float | None = None):
         from sim.envs.base_layer import SETPOINTS, BaseLayer
 
-        base = env.unwrapped
-        self.base = BaseLayer(base.plant, base.control_interval_s)  # reads only design values and bounds
+        base = env.unwrapped  # the base layer reads only design values and bounds
+        self.base = BaseLayer(base.plant, base.control_interval_s, setpoint_authority, fallback_below_degc)
         self.extra_observations = len(SETPOINTS)
         self._last = np.zeros(len(SETPOINTS))
         self._setpoints = np.zeros(len(SETPOINTS))
@@ -281,7 +281,7 @@ class SupervisoryLayer:
 
     def action(self, policy_action: np.ndarray) -> np.ndarray:
         np.clip(np.asarray(policy_action, dtype=float), -1.0, 1.0, out=self._last)
-        setpoints = self.base.setpoints(self._last, self._setpoints)
+        setpoints = self.base.setpoints(self._last, self._setpoints, self._m)
         return self.base.action(self._m, self._steam_setpoint_t_h, setpoints.tolist())
 
 
@@ -306,7 +306,9 @@ class SB3Controller:
         if setup.get("residual") and here == DIRECT_ID:
             self.layer = ResidualLayer(env, **setup["residual"])
         elif trained == SUPERVISORY_ID and here == DIRECT_ID:
-            self.layer = SupervisoryLayer(env)
+            kwargs = setup.get("kwargs") or {}
+            self.layer = SupervisoryLayer(env, **{k: kwargs[k] for k in ("setpoint_authority", "fallback_below_degc")
+                                                  if k in kwargs})
         elif trained == here and not setup.get("residual"):
             self.layer = None
         else:

@@ -93,6 +93,36 @@ def test_setpoint_mapping_and_info():
     assert sum(info["reward_terms"].values()) == reward
 
 
+def test_setpoint_authority_scales_the_bands():
+    env = gym.make(SUP_ID, setpoint_authority=0.5)
+    env.reset(seed=0)
+    base = env.unwrapped.base_layer
+    _, _, _, _, info = env.step(np.ones(7, dtype=np.float32))
+    expected = base.default_setpoints + 0.5 * IncineratorSupervisoryEnv().base_layer.setpoint_half_range
+    np.testing.assert_allclose([info["setpoints"][s] for s in SETPOINTS], expected, rtol=1e-12)
+    for bad in (0.0, 1.5, True, "half"):
+        with pytest.raises(ValueError, match="setpoint_authority"):
+            gym.make(SUP_ID, setpoint_authority=bad)
+    with pytest.raises(ValueError, match="fallback_below_degc"):
+        gym.make(SUP_ID, fallback_below_degc=float("nan"))
+
+
+def test_fallback_hands_a_cold_furnace_to_the_acc():
+    """Below fallback_below_degc the action is ignored: with the threshold above any furnace
+    temperature a wild action gives the ACC's trajectory bit for bit; with a normal threshold the
+    same action acts on a hot furnace."""
+    wild = np.array([1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0], dtype=np.float32)
+    acc = run(gym.make(SUP_ID, episode_hours=0.3), [np.zeros(7, dtype=np.float32)] * 108, seed=3)
+    always = run(gym.make(SUP_ID, episode_hours=0.3, fallback_below_degc=5000.0), [wild] * 108, seed=3)
+    assert len(acc) == len(always) == 109
+    for (o1, r1, i1), (o2, r2, i2) in zip(acc, always):
+        assert i1["measurements"] == i2["measurements"] and i1["actuators"] == i2["actuators"]
+        assert i2["setpoints"] == i1["setpoints"]
+    hot = run(gym.make(SUP_ID, episode_hours=0.3, fallback_below_degc=880.0), [wild] * 108, seed=3)
+    assert hot[-1][2]["setpoints"]["feed_bias"] == pytest.approx(0.2)
+    assert hot[-1][2]["actuators"] != acc[-1][2]["actuators"]
+
+
 def _hold(setpoint: str, value: float, steps: int, seed: int = 1):
     env = gym.make(SUP_ID)
     a = np.zeros(7, dtype=np.float32)

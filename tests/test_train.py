@@ -142,8 +142,12 @@ def test_sb3_controller_reproduces_the_policy_actions(run):
 
 
 def test_supervisory_policy_drives_incinerator_like_its_own_env(tmp_path):
-    run = _train(tmp_path / "sup", "ppo_supervisory", ("total_timesteps=256", "env.scenarios=[steady_design]"))
-    sup = gym.make("WtE/IncineratorSupervisory-v0", scenario="wet_slug", episode_hours=0.2)
+    run = _train(tmp_path / "sup", "ppo_supervisory", ("total_timesteps=256", "env.scenarios=[steady_design]",
+                                                        "env.kwargs.setpoint_authority=0.5",
+                                                        "env.kwargs.fallback_below_degc=972.3"))
+    sup = gym.make("WtE/IncineratorSupervisory-v0", scenario="wet_slug", episode_hours=0.2, setpoint_authority=0.5,
+                   fallback_below_degc=972.3)  # the run's env kwargs (SB3Controller reads them from the card); the
+    # threshold sits in this episode's furnace temperatures (about 972 degC), so both the fallback and the policy act
     ctl_sup = agents.make_controller(f"sb3:{run / 'model.zip'}", sup)
     ctl_sup.reset(7)
     a = run_policy_episode(sup, ctl_sup.act, seed=7)

@@ -148,7 +148,15 @@ class BaseLayer:
     ``WtE/Incinerator-v0``'s normalised action. Call :meth:`reset` at every episode start.
     """
 
-    def __init__(self, plant, dt_s: float):
+    def __init__(self, plant, dt_s: float, setpoint_authority: float = 1.0, fallback_below_degc: float | None = None):
+        if isinstance(setpoint_authority, bool) or not isinstance(setpoint_authority, (int, float, np.floating)) \
+                or not 0.0 < setpoint_authority <= 1.0:
+            raise ValueError(f"setpoint_authority={setpoint_authority!r}: expected a number in (0, 1] "
+                             "(the share of each setpoint's half-range a supervisory action may use)")
+        if fallback_below_degc is not None and (isinstance(fallback_below_degc, bool) or not isinstance(
+                fallback_below_degc, (int, float, np.floating)) or not math.isfinite(fallback_below_degc)):
+            raise ValueError(f"fallback_below_degc={fallback_below_degc!r}: expected None or a furnace temperature "
+                             "in degC")
         d = plant.design_actuators
         self.dt_s = float(dt_s)
         self.lower, self.upper = plant.actuator_bounds
@@ -174,14 +182,23 @@ class BaseLayer:
         #: Defaults (the classic ACC) and half-ranges of the supervisory setpoints, SETPOINTS order.
         self.default_setpoints = np.array([0.0, 0.0, 0.0, 0.0, design_m["o2_wet_vol_pct"],
                                            NOX_SETPOINT_MG_NM3, HCL_SETPOINT_MG_NM3])
-        self.setpoint_half_range = np.array([
+        self.setpoint_half_range = float(setpoint_authority) * np.array([
             STEAM_OFFSET_HALF_RANGE_SHARE * plant.design_steam_t_h, FEED_BIAS_HALF_RANGE, GRATE_BIAS_HALF_RANGE,
             PRIMARY_AIR_SHIFT_HALF_RANGE, O2_HALF_RANGE_VOL_PCT, NOX_HALF_RANGE_MG_NM3, HCL_HALF_RANGE_MG_NM3])
+        #: Below this measured furnace temperature [degC] the supervisory action is ignored (None: never).
+        self.fallback_below_degc = None if fallback_below_degc is None else float(fallback_below_degc)
         self._commands = np.zeros(len(ACTUATORS))
 
-    def setpoints(self, action: np.ndarray, out: np.ndarray) -> np.ndarray:
+    def setpoints(self, action: np.ndarray, out: np.ndarray, m: dict | None = None) -> np.ndarray:
         """Supervisory action (SETPOINTS order, already in [-1, 1]) -> setpoints in physical units,
-        ``default + action * half_range``, written into ``out`` (float64) and returned."""
+        ``default + action * setpoint_authority * half_range``, written into ``out`` (float64) and
+        returned. With ``fallback_below_degc`` set and the measured furnace temperature in ``m``
+        (the DCS measurements the layer acts on) below it, the defaults: the supervisory system
+        hands the cold furnace back to the classic ACC, as plant AI systems drop to the DCS in
+        abnormal conditions."""
+        if self.fallback_below_degc is not None and m is not None and m["furnace_temp_degc"] < self.fallback_below_degc:
+            out[:] = self.default_setpoints
+            return out
         np.multiply(action, self.setpoint_half_range, out=out)
         out += self.default_setpoints
         return out

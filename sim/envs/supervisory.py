@@ -101,8 +101,13 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
 
     As ``WtE/Incinerator-v0``: ``gymnasium.make("WtE/IncineratorSupervisory-v0",
     plant="reference_750tpd", scenario="steady_design", control_interval_s=10.0,
-    episode_hours=None, reward_weights=None, observation_noise=0.0, render_mode=None)``. An unknown
-    keyword raises TypeError, a bad value ValueError. The base layer's PI loops are tuned for a
+    episode_hours=None, reward_weights=None, observation_noise=0.0, render_mode=None,
+    setpoint_authority=1.0, fallback_below_degc=None)``. ``setpoint_authority`` in (0, 1] scales the
+    half-ranges of the action table (0.5: the agent moves each setpoint within half its band);
+    with ``fallback_below_degc`` set, a step whose last measured furnace temperature is below it
+    runs the base layer at the default setpoints whatever the action (the AI hands a cold furnace
+    back to the ACC; ``info["setpoints"]`` shows the defaults then). An unknown keyword raises
+    TypeError, a bad value ValueError. The base layer's PI loops are tuned for a
     10-s interval (SIMC, :mod:`sim.envs.base_layer`); other intervals work but are not what the
     tuning assumed. Seeded determinism and pickling as ``WtE/Incinerator-v0``.
 
@@ -111,9 +116,9 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     * v0: initial version.
     """
 
-    def __init__(self, **kwargs: Any):
+    def __init__(self, setpoint_authority: float = 1.0, fallback_below_degc: float | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.base_layer = BaseLayer(self.plant, self.control_interval_s)
+        self.base_layer = BaseLayer(self.plant, self.control_interval_s, setpoint_authority, fallback_below_degc)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_SP,), dtype=np.float32)
         self.observation_space = self._observation_box(_N_SP)
         self.observation_names = self.observation_names + _SETPOINT_ACTION_NAMES
@@ -127,7 +132,7 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
         return super().reset(seed=seed, options=options)
 
     def step(self, action):
-        sp = self.base_layer.setpoints(clip_action(action, self._setpoint_action, SETPOINTS), out=self._setpoints)
+        sp = self.base_layer.setpoints(clip_action(action, self._setpoint_action, SETPOINTS), self._setpoints, self._m)
         self._action[:] = self.base_layer.action(self._m, self.plant.steam_setpoint_t_h, sp.tolist())
         return self._step_actuators(self._action)
 
