@@ -302,7 +302,7 @@ def plot_training_curve(out: Path) -> None:
 
     progress = _read_evaluations(out / "logs" / "progress.csv")
     evals = _read_evaluations(out / "evaluations.csv")
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 7), sharex=True)
+    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(8, 9), sharex=True)
     train = [(float(r["time/total_timesteps"]), float(r["rollout/ep_rew_mean"])) for r in progress
              if r.get("rollout/ep_rew_mean") not in (None, "")]
     if train:
@@ -314,10 +314,15 @@ def plot_training_curve(out: Path) -> None:
             ax1.axhline(float(evals[0]["rule_based_mean_reward"]), color="r", ls="--", label="rule_based (evaluation)")
         ax2.plot(steps, [float(r["steam_std_t_h"]) for r in evals], "o-", label="policy")
         ax2.axhline(float(evals[0]["rule_based_steam_std_t_h"]), color="r", ls="--", label="rule_based")
+        for key, style in (("trips", "o-"), ("emission_exceedances", "s-"), ("furnace_below_850_5min", "^-")):
+            if evals[0].get(f"rule_based_{key}") not in (None, ""):
+                line, = ax3.plot(steps, [float(r[key]) for r in evals], style, label=key)
+                ax3.axhline(float(evals[0][f"rule_based_{key}"]), color=line.get_color(), ls="--")
     ax1.set_ylabel("episode reward")
     ax2.set_ylabel("steam-flow std [t/h]\n(evaluation episodes)")
-    ax2.set_xlabel("environment steps")
-    for ax in (ax1, ax2):
+    ax3.set_ylabel("count over the evaluation\n(dashed: rule_based)")
+    ax3.set_xlabel("environment steps")
+    for ax in (ax1, ax2, ax3):
         ax.grid(alpha=0.3)
         if ax.has_data():
             ax.legend(fontsize=8)
