@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 from gymnasium import spaces
 
+from sim.envs.incinerator import FORECAST_CHANNEL
 from sim.results import atomic_write, write_json
 
 #: Algorithm name (config) -> (module, class, default policy).
@@ -292,6 +293,8 @@ class SB3Controller:
     ``WtE/IncineratorSupervisory-v0``) and a residual policy (trained through
     :class:`agents.residual.ResidualWrapper`) also on plain ``WtE/Incinerator-v0``, by running
     the same base layer themselves (:class:`SupervisoryLayer`, :class:`agents.residual.ResidualLayer`).
+    A policy trained on scenarios without the crane-imaging forecast runs on a scenario with one
+    by leaving the forecast element out of its observation (it never learned to use it).
     Raises ValueError when ``env`` does not fit the policy.
     """
 
@@ -316,6 +319,10 @@ class SB3Controller:
                              f"{' with a residual layer' if setup.get('residual') else ''}; it cannot drive {here!r}")
         n_obs = env.observation_space.shape[0] + (self.layer.extra_observations if self.layer else 0)
         expected = len(self.card["observation_space"]["low"])
+        names = list(getattr(env.unwrapped, "observation_names", ()))
+        self._drop = None  # a forecast element the policy never saw (trained on scenarios without one)
+        if n_obs == expected + 1 and FORECAST_CHANNEL in names:
+            self._drop, n_obs = names.index(FORECAST_CHANNEL), n_obs - 1
         if n_obs != expected:
             raise ValueError(f"policy {path} expects {expected} observation elements; this env gives {n_obs}")
 
@@ -325,6 +332,8 @@ class SB3Controller:
             self.layer.reset(seed)
 
     def act(self, observation: np.ndarray, info: dict) -> np.ndarray:
+        if self._drop is not None:
+            observation = np.delete(observation, self._drop)
         if self.layer is None:
             return self.policy.act(observation)
         return self.layer.action(self.policy.act(self.layer.observe(observation, info)))

@@ -312,3 +312,18 @@ def test_a_scenario_mix_with_two_observation_layouts_is_refused():
     envs = {n: make_env(cfg.env, n, episode_hours=0.01) for n in ("steady_design", "feed_quality_forecast")}
     with pytest.raises(ValueError, match="'feed_quality_forecast' has observation space \\(37,\\)"):
         ScenarioMix(envs, {n: (0,) for n in envs})
+
+
+def test_a_policy_trained_without_forecast_ignores_the_forecast_element(run):
+    from sim.envs.incinerator import FORECAST_CHANNEL
+
+    env = gym.make("WtE/Incinerator-v0", scenario="feed_quality_forecast", episode_hours=0.05)
+    plain = gym.make("WtE/Incinerator-v0", episode_hours=0.05)
+    ctl, ref = (agents.make_controller(f"sb3:{run / 'model.zip'}", e) for e in (env, plain))
+    k = env.unwrapped.observation_names.index(FORECAST_CHANNEL)
+    obs, info = env.reset(seed=3)
+    ctl.reset(3), ref.reset(3)
+    for _ in range(5):
+        a = ctl.act(obs, info)
+        np.testing.assert_array_equal(a, ref.act(np.delete(obs, k), info))
+        obs, _, _, _, info = env.step(a)
