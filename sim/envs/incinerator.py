@@ -393,10 +393,10 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         normals = p.rng.standard_normal(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
         obs = np.zeros(self.observation_space.shape, dtype=np.float32)
         args = (stepped, p._x, p._y, p.time_s, math.nan if tc_start is None else float(tc_start),
-                float(d["tc_drift_rate_k_h"]), float(d["steam_setpoint_t_h"]), p._bed, p._hopper, p._hopper_moisture_est_pct, p._stack, p._power,
-                p._cems.reading, self._commands, self._action, self._last_action, tripped_before, normals,
-                self._consts, self._weights, self._obs_ref, self._obs_inv_scale, self._mv, self._tv, self._rv, obs,
-                self._diff)
+                float(d["tc_drift_rate_k_h"]), float(d["steam_setpoint_t_h"]), p._bed, p._hopper,
+                p._hopper_moisture_est_pct, p._stack, p._power, p._cems.reading, self._commands, self._action,
+                self._last_action, tripped_before, normals, self._consts, self._weights, self._obs_ref,
+                self._obs_inv_scale, self._mv, self._tv, self._rv, obs, self._diff)
         reward, terminated, truncated = readout_entry(*args)(*args)
         self._m = dict(zip(MEASUREMENTS, self._mv.tolist()))
         return self._observation(obs), reward, terminated, truncated
