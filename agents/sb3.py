@@ -262,7 +262,7 @@ class SupervisoryLayer:
     (:class:`sim.envs.base_layer.BaseLayer`), whose commands go to the plant. Same arithmetic as
     the supervisory env, so the trajectory is the one the policy gets there."""
 
-    def __init__(self, env, setpoint_authority: float = 1.0, fallback_below_degc: float | None = None):
+    def __init__(self, env, setpoint_authority=1.0, fallback_below_degc: float | None = None):
         from sim.envs.base_layer import SETPOINTS, BaseLayer
 
         base = env.unwrapped  # the base layer reads only design values and bounds

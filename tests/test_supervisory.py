@@ -100,7 +100,11 @@ def test_setpoint_authority_scales_the_bands():
     _, _, _, _, info = env.step(np.ones(7, dtype=np.float32))
     expected = base.default_setpoints + 0.5 * IncineratorSupervisoryEnv().base_layer.setpoint_half_range
     np.testing.assert_allclose([info["setpoints"][s] for s in SETPOINTS], expected, rtol=1e-12)
-    for bad in (0.0, 1.5, True, "half"):
+    per_setpoint = gym.make(SUP_ID, setpoint_authority=[0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0])
+    per_setpoint.reset(seed=0)
+    _, _, _, _, info = per_setpoint.step(np.ones(7, dtype=np.float32))
+    np.testing.assert_allclose([info["setpoints"][s] for s in SETPOINTS], [*expected[:5], 150.0, 7.0], rtol=1e-12)
+    for bad in (0.0, 1.5, True, "half", [0.5] * 6, [0.0] * 7, [0.5] * 6 + [1.2]):
         with pytest.raises(ValueError, match="setpoint_authority"):
             gym.make(SUP_ID, setpoint_authority=bad)
     with pytest.raises(ValueError, match="fallback_below_degc"):

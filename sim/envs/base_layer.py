@@ -139,6 +139,22 @@ class DrumLevelLoop:
         return self.pi.update(-m["drum_level_mm"], dt_s, feedforward=m["steam_flow_t_h"])
 
 
+def _authority(value) -> np.ndarray | float:
+    """``setpoint_authority`` checked: one number in (0, 1] for every setpoint, or a sequence of
+    len(SETPOINTS) numbers in [0, 1] (0 holds that setpoint at its default), not all 0."""
+    def number(v) -> bool:
+        return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
+
+    if number(value) and 0.0 < value <= 1.0:
+        return float(value)
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == len(SETPOINTS) \
+            and all(number(v) and 0.0 <= v <= 1.0 for v in value) and any(v > 0 for v in value):
+        return np.array(value, dtype=float)
+    raise ValueError(f"setpoint_authority={value!r}: expected a number in (0, 1] (the share of each setpoint's "
+                     f"half-range a supervisory action may use) or {len(SETPOINTS)} numbers in [0, 1], one per "
+                     f"setpoint in the order {list(SETPOINTS)}, not all 0")
+
+
 class BaseLayer:
     """The ACC's PI loops for one plant (see the module docstring), stepped every ``dt_s`` seconds.
 
@@ -148,11 +164,8 @@ class BaseLayer:
     ``WtE/Incinerator-v0``'s normalised action. Call :meth:`reset` at every episode start.
     """
 
-    def __init__(self, plant, dt_s: float, setpoint_authority: float = 1.0, fallback_below_degc: float | None = None):
-        if isinstance(setpoint_authority, bool) or not isinstance(setpoint_authority, (int, float, np.floating)) \
-                or not 0.0 < setpoint_authority <= 1.0:
-            raise ValueError(f"setpoint_authority={setpoint_authority!r}: expected a number in (0, 1] "
-                             "(the share of each setpoint's half-range a supervisory action may use)")
+    def __init__(self, plant, dt_s: float, setpoint_authority=1.0, fallback_below_degc: float | None = None):
+        authority = _authority(setpoint_authority)
         if fallback_below_degc is not None and (isinstance(fallback_below_degc, bool) or not isinstance(
                 fallback_below_degc, (int, float, np.floating)) or not math.isfinite(fallback_below_degc)):
             raise ValueError(f"fallback_below_degc={fallback_below_degc!r}: expected None or a furnace temperature "
@@ -182,7 +195,7 @@ class BaseLayer:
         #: Defaults (the classic ACC) and half-ranges of the supervisory setpoints, SETPOINTS order.
         self.default_setpoints = np.array([0.0, 0.0, 0.0, 0.0, design_m["o2_wet_vol_pct"],
                                            NOX_SETPOINT_MG_NM3, HCL_SETPOINT_MG_NM3])
-        self.setpoint_half_range = float(setpoint_authority) * np.array([
+        self.setpoint_half_range = authority * np.array([
             STEAM_OFFSET_HALF_RANGE_SHARE * plant.design_steam_t_h, FEED_BIAS_HALF_RANGE, GRATE_BIAS_HALF_RANGE,
             PRIMARY_AIR_SHIFT_HALF_RANGE, O2_HALF_RANGE_VOL_PCT, NOX_HALF_RANGE_MG_NM3, HCL_HALF_RANGE_MG_NM3])
         #: Below this measured furnace temperature [degC] the supervisory action is ignored (None: never).

@@ -103,7 +103,8 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     plant="reference_750tpd", scenario="steady_design", control_interval_s=10.0,
     episode_hours=None, reward_weights=None, observation_noise=0.0, render_mode=None,
     setpoint_authority=1.0, fallback_below_degc=None)``. ``setpoint_authority`` in (0, 1] scales the
-    half-ranges of the action table (0.5: the agent moves each setpoint within half its band);
+    half-ranges of the action table (0.5: the agent moves each setpoint within half its band), or
+    gives one share per setpoint in [0, 1] (0: that setpoint stays at its default);
     with ``fallback_below_degc`` set, a step whose last measured furnace temperature is below it
     runs the base layer at the default setpoints whatever the action (the AI hands a cold furnace
     back to the ACC; ``info["setpoints"]`` shows the defaults then). An unknown keyword raises
@@ -116,7 +117,7 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     * v0: initial version.
     """
 
-    def __init__(self, setpoint_authority: float = 1.0, fallback_below_degc: float | None = None, **kwargs: Any):
+    def __init__(self, setpoint_authority=1.0, fallback_below_degc: float | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.base_layer = BaseLayer(self.plant, self.control_interval_s, setpoint_authority, fallback_below_degc)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_SP,), dtype=np.float32)
