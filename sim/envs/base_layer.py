@@ -139,16 +139,18 @@ class DrumLevelLoop:
         return self.pi.update(-m["drum_level_mm"], dt_s, feedforward=m["steam_flow_t_h"])
 
 
+def _real(v) -> bool:
+    """A finite real number (not a bool)."""
+    return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
+
+
 def _authority(value) -> np.ndarray | float:
     """``setpoint_authority`` checked: one number in (0, 1] for every setpoint, or a sequence of
     len(SETPOINTS) numbers in [0, 1] (0 holds that setpoint at its default), not all 0."""
-    def number(v) -> bool:
-        return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
-
-    if number(value) and 0.0 < value <= 1.0:
+    if _real(value) and 0.0 < value <= 1.0:
         return float(value)
     if isinstance(value, (list, tuple, np.ndarray)) and len(value) == len(SETPOINTS) \
-            and all(number(v) and 0.0 <= v <= 1.0 for v in value) and any(v > 0 for v in value):
+            and all(_real(v) and 0.0 <= v <= 1.0 for v in value) and any(v > 0 for v in value):
         return np.array(value, dtype=float)
     raise ValueError(f"setpoint_authority={value!r}: expected a number in (0, 1] (the share of each setpoint's "
                      f"half-range a supervisory action may use) or {len(SETPOINTS)} numbers in [0, 1], one per "
@@ -166,8 +168,7 @@ class BaseLayer:
 
     def __init__(self, plant, dt_s: float, setpoint_authority=1.0, fallback_below_degc: float | None = None):
         authority = _authority(setpoint_authority)
-        if fallback_below_degc is not None and (isinstance(fallback_below_degc, bool) or not isinstance(
-                fallback_below_degc, (int, float, np.floating)) or not math.isfinite(fallback_below_degc)):
+        if fallback_below_degc is not None and not _real(fallback_below_degc):
             raise ValueError(f"fallback_below_degc={fallback_below_degc!r}: expected None or a furnace temperature "
                              "in degC")
         d = plant.design_actuators

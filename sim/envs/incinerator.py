@@ -13,7 +13,8 @@ from gymnasium import spaces
 from ..config import PlantConfig, ScenarioConfig, load_plant, load_scenario
 from ..plant import Plant
 from ..units import ACTUATORS, MEASUREMENTS, TRUTH
-from .readout import N_TRUTH, OBS_CLIP, WEIGHT_FIELDS, readout_constants, readout_entry
+from .readout import (LIMITS_1H_MG_NM3, N_TRUTH, OBS_CLIP, POLLUTANT_INDEX, POLLUTANTS, WEIGHT_FIELDS,
+                      readout_constants, readout_entry)
 from .reward import EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, RewardWeights
 
 __all__ = ["IncineratorEnv", "to_action", "to_commands", "commands_to_action", "observation_normalisation",
@@ -37,9 +38,7 @@ _TIME_AND_ACTION = ("time_of_day_sin", "time_of_day_cos") + tuple(f"last_action_
 #: forecast; ``env.observation_names`` is always the env's own layout).
 OBSERVATION_NAMES: tuple[str, ...] = NORMALISED_CHANNELS + _TIME_AND_ACTION
 _N_MEAS, _N_ACT, _N_NORM = len(MEASUREMENTS), len(ACTUATORS), len(NORMALISED_CHANNELS)
-_POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
-_LIMITS = tuple(EMISSION_LIMITS_1H_MG_NM3.values())
-_POLLUTANT_INDEX = tuple(MEASUREMENTS.index(f"{p}_mg_nm3") for p in _POLLUTANTS)
+_OVER_LIMIT = tuple(zip(POLLUTANTS, POLLUTANT_INDEX.tolist(), LIMITS_1H_MG_NM3.tolist()))
 _I_FURNACE = MEASUREMENTS.index("furnace_temp_degc")
 
 
@@ -423,8 +422,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
             "truth": dict(zip(TRUTH, self._tv.tolist())),
             "reward_terms": dict(zip(TERMS, self._rv.tolist())),
             "violations": {"furnace_below_850": bool(mv[_I_FURNACE] < FURNACE_MIN_TEMP_DEGC),
-                           "emissions_over_limit": [pol for pol, i, lim in zip(_POLLUTANTS, _POLLUTANT_INDEX, _LIMITS)
-                                                    if mv[i] > lim],
+                           "emissions_over_limit": [pol for pol, i, lim in _OVER_LIMIT if mv[i] > lim],
                            "trip": p.trip},
             "time_s": p.time_s,
         }

@@ -37,8 +37,12 @@ DAY_S = 86400.0
 WEIGHT_FIELDS = TERMS + ("urea_cny_per_kg", "lime_cny_per_kg", "carbon_cny_per_kg", "aux_fuel_cny_per_kg",
                          "electricity_cny_per_kwh")
 N_MEAS, N_ACT, N_TERMS, N_TRUTH = len(MEASUREMENTS), len(ACTUATORS), len(TERMS), len(TRUTH)
-_POLLUTANT_INDEX = np.array([MEASUREMENTS.index(f"{p}_mg_nm3") for p in EMISSION_LIMITS_1H_MG_NM3])
-_INV_LIMITS = np.array([1.0 / v for v in EMISSION_LIMITS_1H_MG_NM3.values()])
+#: Pollutants judged against their GB 18485 1-h limits (reward and info), their MEASUREMENTS
+#: indices and limits [mg/Nm3, dry, 11 % O2].
+POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
+POLLUTANT_INDEX = np.array([MEASUREMENTS.index(f"{p}_mg_nm3") for p in POLLUTANTS])
+LIMITS_1H_MG_NM3 = np.array([EMISSION_LIMITS_1H_MG_NM3[p] for p in POLLUTANTS])
+_INV_LIMITS = 1.0 / LIMITS_1H_MG_NM3
 _I_UREA, _I_LIME, _I_CARBON, _I_AUX = (ACTUATORS.index(a) for a in ("urea_kg_h", "lime_kg_h", "carbon_kg_h",
                                                                      "aux_burner_mw"))
 
@@ -132,8 +136,8 @@ def readout(stepped, x, y, now, tc_start, tc_rate, setpoint, bed, hopper, est, s
     reward, terminated, truncated = 0.0, False, False
     if stepped:
         excess = 0.0
-        for k in range(_POLLUTANT_INDEX.shape[0]):
-            e = m[_POLLUTANT_INDEX[k]] * _INV_LIMITS[k] - 1.0
+        for k in range(POLLUTANT_INDEX.shape[0]):
+            e = m[POLLUTANT_INDEX[k]] * _INV_LIMITS[k] - 1.0
             if e > 0.0:
                 excess += e
         revenue = design_net * 1000.0 * w[11]

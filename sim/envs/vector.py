@@ -38,18 +38,16 @@ from .. import core
 from ..batch import D_NORMAL_POS, D_NOW, D_SETPOINT_T_H, D_TC_RATE, D_TC_START, PlantBatch
 from ..units import ACTUATORS, MEASUREMENTS, TRUTH
 from .incinerator import IncineratorEnv, to_action
-from .readout import N_MEAS, N_TERMS, N_TRUTH, WEIGHT_FIELDS, readout, readout_constants
-from .reward import EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS
+from .readout import (LIMITS_1H_MG_NM3, N_MEAS, N_TERMS, N_TRUTH, POLLUTANT_INDEX, POLLUTANTS, WEIGHT_FIELDS,
+                      readout, readout_constants)
+from .reward import FURNACE_MIN_TEMP_DEGC, TERMS
 
 __all__ = ["IncineratorVectorEnv"]
 
 _N_ACT = len(ACTUATORS)
-_POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
-_POLLUTANT_INDEX = np.array([MEASUREMENTS.index(f"{p}_mg_nm3") for p in _POLLUTANTS])
-_LIMITS = np.array([EMISSION_LIMITS_1H_MG_NM3[p] for p in _POLLUTANTS])
 #: Bit of each pollutant in an exceedance code, and the pollutant names of every code.
-_POLLUTANT_BITS = 1 << np.arange(len(_POLLUTANTS))
-_EXCEEDED = [tuple(p for k, p in enumerate(_POLLUTANTS) if code >> k & 1) for code in range(1 << len(_POLLUTANTS))]
+_POLLUTANT_BITS = 1 << np.arange(len(POLLUTANTS))
+_EXCEEDED = [tuple(p for k, p in enumerate(POLLUTANTS) if code >> k & 1) for code in range(1 << len(POLLUTANTS))]
 #: Row modes of the output kernel.
 _IDLE, _STEPPED, _RESET = 0, 1, 2
 
@@ -251,7 +249,7 @@ class IncineratorVectorEnv(VectorEnv):
                 out[f"_{name}"] = mask.copy()
             return out
 
-        codes = (self._m[:, _POLLUTANT_INDEX] > _LIMITS) @ _POLLUTANT_BITS  # which limits are exceeded
+        codes = (self._m[:, POLLUTANT_INDEX] > LIMITS_1H_MG_NM3) @ _POLLUTANT_BITS  # which limits are exceeded
         emissions = np.full(n, None, dtype=object)
         for i, code in zip(np.flatnonzero(mask).tolist(), codes[mask].tolist()):
             emissions[i] = list(_EXCEEDED[code])
