@@ -104,7 +104,13 @@ def test_setpoint_authority_scales_the_bands():
     per_setpoint.reset(seed=0)
     _, _, _, _, info = per_setpoint.step(np.ones(7, dtype=np.float32))
     np.testing.assert_allclose([info["setpoints"][s] for s in SETPOINTS], [*expected[:5], 150.0, 7.0], rtol=1e-12)
-    for bad in (0.0, 1.5, True, "half", [0.5] * 6, [0.0] * 7, [0.5] * 6 + [1.2]):
+    one_sided = gym.make(SUP_ID, setpoint_authority=[0.5] * 4 + [[0.0, 0.5], [0.5, 0.0], [0.5, 0.0]])
+    one_sided.reset(seed=0)
+    for a, tightened in ((1.0, [expected[4], 150.0, 7.0]), (-1.0, [base.default_setpoints[4], 100.0, 4.5])):
+        _, _, _, _, info = one_sided.step(np.full(7, a, dtype=np.float32))
+        np.testing.assert_allclose([info["setpoints"][s] for s in SETPOINTS[4:]], tightened, rtol=1e-12)
+    for bad in (0.0, 1.5, True, "half", [0.5] * 6, [0.0] * 7, [0.5] * 6 + [1.2], [0.5] * 6 + [[0.5]],
+                [0.5] * 6 + [[0.5, -0.1]], [[0.0, 0.0]] * 7):
         with pytest.raises(ValueError, match="setpoint_authority"):
             gym.make(SUP_ID, setpoint_authority=bad)
     with pytest.raises(ValueError, match="fallback_below_degc"):

@@ -144,17 +144,28 @@ def _real(v) -> bool:
     return not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(v)
 
 
-def _authority(value) -> np.ndarray | float:
-    """``setpoint_authority`` checked: one number in (0, 1] for every setpoint, or a sequence of
-    len(SETPOINTS) numbers in [0, 1] (0 holds that setpoint at its default), not all 0."""
+def _share(v) -> bool:
+    return _real(v) and 0.0 <= v <= 1.0
+
+
+def _authority(value) -> tuple[np.ndarray, np.ndarray]:
+    """``setpoint_authority`` checked, as (share below the default, share above it), one each per
+    setpoint in SETPOINTS order. Accepted: one number in (0, 1] for every setpoint and side, or a
+    sequence of len(SETPOINTS) items, each a number in [0, 1] (both sides; 0 holds that setpoint
+    at its default) or a pair ``[down, up]`` of numbers in [0, 1] (one-sided: ``[0.5, 0]`` lets the
+    NOx setpoint go down, never up); not all 0."""
     if _real(value) and 0.0 < value <= 1.0:
-        return float(value)
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == len(SETPOINTS) \
-            and all(_real(v) and 0.0 <= v <= 1.0 for v in value) and any(v > 0 for v in value):
-        return np.array(value, dtype=float)
+        return np.full(len(SETPOINTS), float(value)), np.full(len(SETPOINTS), float(value))
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == len(SETPOINTS):
+        pairs = [(v, v) if _share(v) else tuple(v) if isinstance(v, (list, tuple)) and len(v) == 2 else None
+                 for v in value]
+        if all(p is not None and _share(p[0]) and _share(p[1]) for p in pairs) and any(max(p) > 0 for p in pairs):
+            down, up = zip(*pairs)
+            return np.array(down, dtype=float), np.array(up, dtype=float)
     raise ValueError(f"setpoint_authority={value!r}: expected a number in (0, 1] (the share of each setpoint's "
-                     f"half-range a supervisory action may use) or {len(SETPOINTS)} numbers in [0, 1], one per "
-                     f"setpoint in the order {list(SETPOINTS)}, not all 0")
+                     f"half-range a supervisory action may use) or {len(SETPOINTS)} items, one per setpoint in "
+                     f"the order {list(SETPOINTS)}, each a number in [0, 1] or a pair [down, up] of them (the "
+                     "shares below and above the default), not all 0")
 
 
 class BaseLayer:
@@ -167,7 +178,7 @@ class BaseLayer:
     """
 
     def __init__(self, plant, dt_s: float, setpoint_authority=1.0, fallback_below_degc: float | None = None):
-        authority = _authority(setpoint_authority)
+        down, up = _authority(setpoint_authority)
         if fallback_below_degc is not None and not _real(fallback_below_degc):
             raise ValueError(f"fallback_below_degc={fallback_below_degc!r}: expected None or a furnace temperature "
                              "in degC")
@@ -196,16 +207,20 @@ class BaseLayer:
         #: Defaults (the classic ACC) and half-ranges of the supervisory setpoints, SETPOINTS order.
         self.default_setpoints = np.array([0.0, 0.0, 0.0, 0.0, design_m["o2_wet_vol_pct"],
                                            NOX_SETPOINT_MG_NM3, HCL_SETPOINT_MG_NM3])
-        self.setpoint_half_range = authority * np.array([
+        #: Half-ranges of the setpoints' bands (authority 1), SETPOINTS order, physical units.
+        self.setpoint_half_range = np.array([
             STEAM_OFFSET_HALF_RANGE_SHARE * plant.design_steam_t_h, FEED_BIAS_HALF_RANGE, GRATE_BIAS_HALF_RANGE,
             PRIMARY_AIR_SHIFT_HALF_RANGE, O2_HALF_RANGE_VOL_PCT, NOX_HALF_RANGE_MG_NM3, HCL_HALF_RANGE_MG_NM3])
+        #: What an action of -1 and +1 adds to the default: the half-range times the authority.
+        self._reach_down, self._reach_up = down * self.setpoint_half_range, up * self.setpoint_half_range
         #: Below this measured furnace temperature [degC] the supervisory action is ignored (None: never).
         self.fallback_below_degc = None if fallback_below_degc is None else float(fallback_below_degc)
         self._commands = np.zeros(len(ACTUATORS))
 
     def setpoints(self, action: np.ndarray, out: np.ndarray, m: dict | None = None) -> np.ndarray:
         """Supervisory action (SETPOINTS order, already in [-1, 1]) -> setpoints in physical units,
-        ``default + action * setpoint_authority * half_range``, written into ``out`` (float64) and
+        ``default + action * share * half_range`` (the share of ``setpoint_authority`` on the
+        action's side of 0), written into ``out`` (float64) and
         returned. With ``fallback_below_degc`` set and the measured furnace temperature in ``m``
         (the DCS measurements the layer acts on) below it, the defaults: the supervisory system
         hands the cold furnace back to the classic ACC, as plant AI systems drop to the DCS in
@@ -213,7 +228,7 @@ class BaseLayer:
         if self.fallback_below_degc is not None and m is not None and m["furnace_temp_degc"] < self.fallback_below_degc:
             out[:] = self.default_setpoints
             return out
-        np.multiply(action, self.setpoint_half_range, out=out)
+        np.multiply(action, np.where(action < 0.0, self._reach_down, self._reach_up), out=out)
         out += self.default_setpoints
         return out
 

@@ -104,7 +104,9 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     episode_hours=None, reward_weights=None, observation_noise=0.0, render_mode=None,
     setpoint_authority=1.0, fallback_below_degc=None)``. ``setpoint_authority`` in (0, 1] scales the
     half-ranges of the action table (0.5: the agent moves each setpoint within half its band), or
-    gives one share per setpoint in [0, 1] (0: that setpoint stays at its default);
+    gives one share per setpoint in [0, 1] (0: that setpoint stays at its default) or a pair
+    ``[down, up]`` of shares below and above the default (``[0.5, 0]`` on the NOx setpoint: the
+    agent may tighten it, never loosen it);
     with ``fallback_below_degc`` set, a step whose last measured furnace temperature is below it
     runs the base layer at the default setpoints whatever the action (the AI hands a cold furnace
     back to the ACC; ``info["setpoints"]`` shows the defaults then). An unknown keyword raises
