@@ -231,8 +231,8 @@ def test_scenario_mix_draws_training_seeds_of_its_scenarios():
     assert [(d["scenario"], d["plant_seed"]) for d in draw()] == [(d["scenario"], d["plant_seed"]) for d in drawn]
 
 
-def _record(steam_std: float, net: float, nox_1h: int = 0, below_850: int = 0, trip=None) -> dict:
-    gb = {"steam_flow_std_t_h": steam_std, "net_kwh_per_t": net, "exceedances": {"nox": {"1h": nox_1h, "24h": 0}},
+def _record(steam_std: float, net: float, nox_1h: int = 0, below_850: int = 0, trip=None, iae_t: float = 12.0) -> dict:
+    gb = {"steam_flow_std_t_h": steam_std, "net_kwh_per_t": net, "steam_flow_iae_t": iae_t, "duration_h": 24.0, "exceedances": {"nox": {"1h": nox_1h, "24h": 0}},
           "furnace_below_850_5min_count": below_850, "lime_kg_per_t": 10.0, "urea_kg_per_t": 2.0,
           "carbon_kg_per_t": 0.4, "emissions_g_per_t": {"co": 50.0, "nox": 900.0}, "o2_std_vol_pct": 0.5}
     return {"trip": trip, "gb18485": gb, "eu_ied": {"exceedances": {"nox": {"30min": 0}}}}
@@ -247,6 +247,9 @@ def test_acceptance_applies_the_issue_bar():
     acc = accept({"policy": good, "rule_based": ref})
     assert acc["steam_std_ratio"] == pytest.approx(0.8) and acc["passed"]
     assert acc["measured"]["NOx g/t"] == {"policy": 900.0, "rule_based": 900.0}
+    ref["a"]["2"]["gb18485"]["steam_flow_iae_t"] = 36.0  # 1.5 t/h over 24 h
+    assert accept({"policy": good, "rule_based": ref})["measured"]["steam |flow - setpoint| t/h"] == \
+        {"policy": 0.5, "rule_based": 1.0}
     for bad, failed in [({"1": _record(3.2, 401.0), "2": _record(1.8, 420.0)}, "steam_std_ratio<=0.80"),
                         ({"1": _record(3.0, 399.0), "2": _record(1.8, 420.0)}, "net_kwh_per_t_ratio>=1"),
                         ({"1": _record(3.0, 401.0, nox_1h=1), "2": _record(1.8, 420.0)}, "emission_exceedances_not_more"),
@@ -272,13 +275,36 @@ def test_best_model_is_chosen_on_the_acceptance_figures():
 
 
 @pytest.mark.slow
-def test_evaluate_script_writes_the_acceptance_report(run, tmp_path):
-    out = tmp_path / "evaluation"
+def test_evaluate_then_ship_as_learned(run, tmp_path, monkeypatch):
+    out = run / "evaluation"
     assert _script("evaluate").main([str(run), "--scenarios", "run", "--hours", "0.2", "--workers", "1",
-                                     "--controllers", "rule_based", "--out", str(out), "--no-progress"]) == 0
+                                     "--controllers", "rule_based", "--no-progress"]) == 0
     acc = json.loads((out / "acceptance.json").read_text())
     assert acc["runs"] == 3 and set(acc["checks"]) >= {"steam_std_ratio<=0.80", "trips_not_more"}
     assert (out / "acceptance.md").read_text().count("| ") > 10 and (out / "results.json").is_file()
+    dest = tmp_path / "learned"
+    dest.mkdir()
+    (dest / "model.zip").write_text("the policy shipped before")
+    assert _script("ship_policy").main([str(run), "--to", str(dest)]) == 0
+    assert (dest / "model.zip").read_bytes() == (run / "best_model.zip").read_bytes()
+    assert json.loads((dest / "acceptance.json").read_text()) == acc
+    verdict = "it passed" if acc["passed"] else "it did **not** pass"
+    assert verdict in (dest / "README.md").read_text() and (dest / "config.yaml").is_file()
+    monkeypatch.setattr(learned, "MODEL_PATH", dest / "model.zip")
+    env = gym.make("WtE/Incinerator-v0", episode_hours=0.05)
+    assert agents.run_episode(env, agents.make_controller("learned", env), seed=1000, progress=False).attrs["controller"] == "learned"
+
+
+def test_ship_policy_refuses_an_unevaluated_or_foreign_model(tmp_path):
+    ship = _script("ship_policy")
+    run = tmp_path / "run"
+    (run / "evaluation").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="run python scripts/evaluate.py"):
+        ship.ship(run, tmp_path / "learned")
+    (run / "evaluation" / "acceptance.json").write_text(json.dumps({"model": str(tmp_path / "other" / "best_model.zip")}))
+    with pytest.raises(ValueError, match="not a model of"):
+        ship.ship(run, tmp_path / "learned")
+    assert not (tmp_path / "learned").exists()
 
 
 @pytest.mark.parametrize("config, extra", [
