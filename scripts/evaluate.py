@@ -1,7 +1,7 @@
 """Compare a trained policy with the classic controllers on the scenarios' test seeds.
 
     python scripts/evaluate.py runs/NAME [--model best|final|PATH.zip] [--controllers manual,rule_based]
-        [--scenarios all|run|a,b] [--hours H] [--workers N] [--out DIR]
+        [--scenarios all|run|a,b] [--seeds test|holdout] [--hours H] [--workers N] [--out DIR]
 
 Runs ``scripts/benchmark.py`` with the classic controllers and ``sb3:<model>`` (the policy as
 ``agents.make_controller`` loads it, on ``WtE/Incinerator-v0``) on the test seeds of every chosen
@@ -20,6 +20,11 @@ and, as measured, reagents (lime, urea, activated carbon kg/t), CO and NOx (g/t)
 (default when it exists) is ``runs/NAME/best_model.zip``, chosen on held-out *train* seeds, so the
 test seeds here are unseen by training and by model selection (unless the run's config said
 ``eval.seeds: test``; then the report says so).
+
+``--seeds holdout`` runs the same comparison on the run's held-out *train* seeds instead
+(``eval.holdout`` per scenario, the seeds training evaluated on, but at each scenario's full
+length), into ``runs/NAME/evaluation_holdout`` by default: for choosing among checkpoints
+(``--model runs/NAME/checkpoints/step_N.zip``) without looking at the test seeds.
 """
 from __future__ import annotations
 
@@ -66,6 +71,17 @@ def _model_path(run: Path, choice: str) -> Path:
     return path
 
 
+def _holdout_seeds(cfg) -> str:
+    """The run's held-out train seeds as ``--seeds`` for the benchmark, one list for every scenario
+    (a scenario the run did not train on had none of its seeds seen)."""
+    if cfg.eval.seeds != "holdout":
+        raise ValueError("--seeds holdout: the run held no train seeds out (eval.seeds: test)")
+    held = {evaluation for _, evaluation in cfg.seeds().values()}
+    if len(held) != 1:
+        raise ValueError(f"--seeds holdout: the scenarios hold out different seeds {sorted(held)}; evaluate them one by one")
+    return ",".join(map(str, held.pop()))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
@@ -73,9 +89,11 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="best (default if present), final, or a path to a .zip")
     ap.add_argument("--controllers", default="manual,rule_based", help="classic controllers to compare (rule_based is always included)")
     ap.add_argument("--scenarios", default="all", help="'all', 'run' (the run's training scenarios) or names a,b")
+    ap.add_argument("--seeds", choices=("test", "holdout"), default="test",
+                    help="the scenarios' test seeds (default) or the run's held-out train seeds, for model choice")
     ap.add_argument("--hours", type=float, default=None, help="episode length (default: each scenario's)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=None, help="default: RUN/evaluation")
+    ap.add_argument("--out", type=Path, default=None, help="default: RUN/evaluation (--seeds holdout: RUN/evaluation_holdout)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
 
@@ -84,14 +102,15 @@ def main(argv=None) -> int:
     try:
         cfg = load_config(args.run / "config.yaml")
         model = _model_path(args.run, args.model or ("best" if (args.run / "best_model.zip").is_file() else "final"))
+        seeds = "test" if args.seeds == "test" else _holdout_seeds(cfg)
     except (ValueError, FileNotFoundError) as err:
         ap.error(str(err))
     classic = [c.strip() for c in args.controllers.split(",") if c.strip()]
     controllers = list(dict.fromkeys(classic + [REFERENCE, f"sb3:{model}"]))
     scenarios = ",".join(cfg.env.scenarios) if args.scenarios == "run" else args.scenarios
-    out = args.out or args.run / "evaluation"
+    out = args.out or args.run / ("evaluation" if args.seeds == "test" else "evaluation_holdout")
     cmd = [sys.executable, str(ROOT / "scripts" / "benchmark.py"), "--controllers", ",".join(controllers),
-           "--scenarios", scenarios, "--seeds", "test", "--workers", str(args.workers), "--out", str(out)]
+           "--scenarios", scenarios, "--seeds", seeds, "--workers", str(args.workers), "--out", str(out)]
     cmd += (["--hours", str(args.hours)] if args.hours else []) + (["--no-progress"] if args.no_progress else [])
     subprocess.run(cmd, check=True)
 
@@ -100,11 +119,12 @@ def main(argv=None) -> int:
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))["results"]
     results[POLICY] = results.pop(f"sb3:{model}")
     acc = acceptance(_runs(results, POLICY), _runs(results, REFERENCE))
-    note = ("Model chosen on held-out train seeds; the test seeds were not seen in training or model selection."
+    note = ("Held-out train seeds (for choosing among models; not the test seeds)." if args.seeds == "holdout" else
+            "Model chosen on held-out train seeds; the test seeds were not seen in training or model selection."
             if cfg.eval.seeds == "holdout" else
             "Caution: the run evaluated on the test seeds during training (eval.seeds: test), so the best-model "
             "choice has seen them and these figures are optimistic.")
-    write_text(out / "acceptance.json", json.dumps({"model": str(model), **acc}, indent=1))
+    write_text(out / "acceptance.json", json.dumps({"model": str(model), "seeds": args.seeds, **acc}, indent=1))
     text = acceptance_markdown(acc, model, note)
     write_text(out / "acceptance.md", text)
     print(text)

@@ -36,6 +36,9 @@ def evaluated_model(run: Path) -> tuple[Path, dict]:
     if not acc_path.is_file():
         raise FileNotFoundError(f"{acc_path} is missing: run python scripts/evaluate.py {run} first")
     acc = json.loads(acc_path.read_text(encoding="utf-8"))
+    if acc.get("seeds") != "test":
+        raise ValueError(f"{acc_path} is not a test-seed evaluation (seeds {acc.get('seeds')!r}): run "
+                         f"python scripts/evaluate.py {run} --model MODEL")
     model = Path(acc["model"])
     model = model if model.is_absolute() else ROOT / model
     if run.resolve() not in model.resolve().parents or not model.is_file():

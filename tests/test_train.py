@@ -295,13 +295,25 @@ def test_evaluate_then_ship_as_learned(run, tmp_path, monkeypatch):
     assert agents.run_episode(env, agents.make_controller("learned", env), seed=1000, progress=False).attrs["controller"] == "learned"
 
 
+def test_evaluate_holds_out_the_runs_evaluation_seeds():
+    evaluate = _script("evaluate")
+    assert evaluate._holdout_seeds(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml")) == "18,19"
+    with pytest.raises(ValueError, match="held no train seeds out"):
+        evaluate._holdout_seeds(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml",
+                                            ["eval.seeds=test"]))
+
+
 def test_ship_policy_refuses_an_unevaluated_or_foreign_model(tmp_path):
     ship = _script("ship_policy")
     run = tmp_path / "run"
     (run / "evaluation").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="run python scripts/evaluate.py"):
         ship.ship(run, tmp_path / "learned")
-    (run / "evaluation" / "acceptance.json").write_text(json.dumps({"model": str(tmp_path / "other" / "best_model.zip")}))
+    acc = {"model": str(tmp_path / "other" / "best_model.zip"), "seeds": "holdout"}
+    (run / "evaluation" / "acceptance.json").write_text(json.dumps(acc))
+    with pytest.raises(ValueError, match="not a test-seed evaluation"):
+        ship.ship(run, tmp_path / "learned")
+    (run / "evaluation" / "acceptance.json").write_text(json.dumps({**acc, "seeds": "test"}))
     with pytest.raises(ValueError, match="not a model of"):
         ship.ship(run, tmp_path / "learned")
     assert not (tmp_path / "learned").exists()
