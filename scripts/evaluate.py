@@ -47,7 +47,7 @@ def _runs(results: dict, controller: str) -> list[dict]:
 
 def acceptance_markdown(acc: dict, model: Path, selection_note: str) -> str:
     lines = [f"# {model}: acceptance against rule_based", "", selection_note, "",
-             f"{acc['runs']} runs (scenarios x test seeds).", "",
+             f"{acc['runs']} runs (scenarios x seeds).", "",
              "| check | value | passed |", "|---|---|---|",
              f"| steam-flow std ratio (<= {STEAM_STD_MAX_RATIO}) | {acc['steam_std_ratio']:.3f} | "
              f"{acc['checks'][f'steam_std_ratio<={STEAM_STD_MAX_RATIO:.2f}']} |",
