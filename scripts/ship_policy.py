@@ -47,15 +47,19 @@ def evaluated_model(run: Path) -> tuple[Path, dict]:
     return model, acc
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it is inside it."""
+    return str(path.relative_to(ROOT)) if ROOT in path.resolve().parents else str(path)
+
+
 def readme(run: Path, model: Path, acc: dict, card: dict, acceptance_md: str) -> str:
     """The shipped policy's README: origin, verdict, figures, how to repeat it."""
     verdict = "passed" if acc["passed"] else "did **not** pass"
     failed = [k for k, ok in acc["checks"].items() if not ok]
     lines = [
         "# The shipped learned controller (`--controller learned`)", "",
-        f"Trained by `python scripts/train.py --config {run}/config.yaml` (copied here as `config.yaml`) "
-        f"for {card['num_timesteps']:,} environment steps on `{card['env']['id']}`; shipped from "
-        f"`{model.relative_to(run.parent) if run.parent in model.parents else model}`.", "",
+        f"Trained with `python scripts/train.py --config config.yaml` (the run's config, copied here) on "
+        f"`{card['env']['id']}`; this model is `{_shown(model)}`, {card['num_timesteps']:,} environment steps.", "",
         f"On the benchmark's test seeds it {verdict} the acceptance bar against `rule_based`"
         + (f" (failed: {', '.join(failed)})." if failed else "."), "",
         "Evaluate it again with `python scripts/benchmark.py --controllers rule_based,learned --seeds test "
@@ -73,6 +77,7 @@ def ship(run: Path, dest: Path) -> Path:
     acceptance_md = (run / "evaluation" / "acceptance.md").read_text(encoding="utf-8")
     dest.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+    build.chmod(0o755)  # a package folder, readable like the rest
     try:
         shutil.copyfile(model, build / "model.zip")
         shutil.copyfile(model.with_suffix(".json"), build / "model.json")
