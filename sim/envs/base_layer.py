@@ -145,6 +145,7 @@ def _real(v) -> bool:
 
 
 def _share(v) -> bool:
+    """A share of a setpoint's half-range: a real number in [0, 1]."""
     return _real(v) and 0.0 <= v <= 1.0
 
 
