@@ -14,6 +14,7 @@ anywhere is an error naming it)::
       plant: reference_750tpd
       scenarios: [steady_design]  # one is drawn per episode (uniformly), then one of its train seeds
       episode_hours: 6          # training episode length
+      random_start: false       # true: each episode starts at a random time of its scenario
       kwargs: {}                # further gymnasium.make keywords (reward_weights, observation_noise, ...)
       residual:                 # optional, WtE/Incinerator-v0 only (agents/residual.py)
         base: rule_based
@@ -121,6 +122,8 @@ class EnvConfig(_Strict):
     plant: str = "reference_750tpd"
     scenarios: tuple[str, ...] = Field(("steady_design",), min_length=1)
     episode_hours: float = Field(6.0, gt=0.0, le=24 * 60, description="training episode length [h]")
+    random_start: bool = Field(False, description="start each training episode at a random time of its scenario "
+                               "(the plant run there under the ACC); see agents.training.ScenarioMix")
     kwargs: dict[str, Any] = Field(default_factory=dict)
     residual: ResidualConfig | None = None
 
@@ -147,6 +150,9 @@ class EnvConfig(_Strict):
     def _residual_env(self):
         if self.residual is not None and self.id != "WtE/Incinerator-v0":
             raise ValueError(f"residual: needs id 'WtE/Incinerator-v0' (the base controller drives all actuators), got {self.id!r}")
+        if self.random_start and self.id == "WtE/Incinerator-v0" and self.residual is None:
+            raise ValueError("random_start: true needs an env whose zero action is the ACC (id "
+                             "'WtE/IncineratorSupervisory-v0', or residual set); the plain 'WtE/Incinerator-v0' has none")
         reserved = {"plant", "scenario", "episode_hours"} & set(self.kwargs)
         if reserved:
             raise ValueError(f"kwargs: {sorted(reserved)} are set by env.plant/env.scenarios/env.episode_hours")

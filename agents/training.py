@@ -20,8 +20,8 @@
 
 Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under SB3's
 ``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
-reset, one of ``env.scenarios`` and then one of its training seeds (its own generator, seeded
-``seed + index`` by SB3), wrapped by :class:`agents.residual.ResidualWrapper` when
+reset, one of ``env.scenarios``, then one of its training seeds (its own generator, seeded
+``seed + index`` by SB3) and, with ``env.random_start``, a start time in the scenario; wrapped by :class:`agents.residual.ResidualWrapper` when
 ``env.residual`` is set. ``DummyVecEnv`` steps them in this process, ``SubprocVecEnv`` in one
 process each. ``VecNormalize`` normalises observations and rewards.
 
@@ -56,6 +56,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvW
 from .acceptance import breaches, mean_kpi, run_record
 from .residual import ResidualWrapper
 from .runner import run_episode
+from sim.config import load_scenario
 from sim.results import save_figure, write_json, write_text
 
 from .sb3 import (ObsNormaliser, Policy, algorithm_class, load_model, policy_kwargs_from_json, read_card,
@@ -73,13 +74,29 @@ _BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "do
 class ScenarioMix(gym.Env):
     """Several scenarios of one env id behind one env: each reset draws a scenario (uniformly)
     and one of its ``seeds`` from this env's generator (seeded by ``reset(seed=...)``), and
-    resets that scenario's env with it. ``info`` gains ``scenario`` and ``plant_seed``."""
+    resets that scenario's env with it. ``info`` gains ``scenario``, ``plant_seed`` and
+    ``start_step``.
 
-    def __init__(self, envs: dict[str, gym.Env], seeds: dict[str, tuple[int, ...]]):
+    Random starts (``latest_start``: scenario -> the latest start in control steps, and
+    ``episode_steps``): the reset then also draws a start step uniformly in
+    ``0..latest_start[name]`` and runs the plant that many steps with the zero action (the ACC
+    alone: the supervisory env's setpoints unmoved, or no residual correction), so a 24-h
+    training episode can see hour 50 of a 72-h scenario. The episode then lasts at most
+    ``episode_steps`` steps (truncated, unless the plant ends it first); the scenario's env must
+    run to its scenario's end. A plant that trips during the run-up is reset with the same seed
+    and the episode starts at step 0 (``start_step`` 0)."""
+
+    def __init__(self, envs: dict[str, gym.Env], seeds: dict[str, tuple[int, ...]],
+                 latest_start: dict[str, int] | None = None, episode_steps: int | None = None):
+        if (latest_start is None) != (episode_steps is None):
+            raise ValueError("ScenarioMix: random starts need both latest_start and episode_steps")
         self.envs, self.seeds = envs, seeds
+        self.latest_start, self.episode_steps = latest_start, episode_steps
         self._names = list(envs)
         self._active = envs[self._names[0]]
+        self._steps = 0
         self.observation_space, self.action_space = self._active.observation_space, self._active.action_space
+        self._zero_action = np.zeros(self.action_space.shape, dtype=self.action_space.dtype)
         for name, env in envs.items():
             if env.observation_space != self.observation_space or env.action_space != self.action_space:
                 raise ValueError(f"env.scenarios: {name!r} has observation space {env.observation_space.shape} and "
@@ -92,11 +109,23 @@ class ScenarioMix(gym.Env):
         name = self._names[int(self.np_random.integers(len(self._names)))]
         plant_seed = int(self.np_random.choice(self.seeds[name]))
         self._active = self.envs[name]
+        self._steps = 0
         obs, info = self._active.reset(seed=plant_seed, options=options)
-        return obs, {**info, "scenario": name, "plant_seed": plant_seed}
+        start = int(self.np_random.integers(self.latest_start[name] + 1)) if self.latest_start else 0
+        for _ in range(start):
+            obs, _, terminated, truncated, info = self._active.step(self._zero_action)
+            if terminated or truncated:  # tripped under the ACC alone: start this seed at 0
+                obs, info = self._active.reset(seed=plant_seed, options=options)
+                start = 0
+                break
+        return obs, {**info, "scenario": name, "plant_seed": plant_seed, "start_step": start}
 
     def step(self, action):
-        return self._active.step(action)
+        obs, reward, terminated, truncated, info = self._active.step(action)
+        self._steps += 1
+        if self.episode_steps is not None and self._steps >= self.episode_steps:
+            truncated = True
+        return obs, reward, terminated, truncated, info
 
 
 def make_env(env_cfg: EnvConfig, scenario: str, episode_hours: float | None = None) -> gym.Env:
@@ -111,7 +140,18 @@ def make_env(env_cfg: EnvConfig, scenario: str, episode_hours: float | None = No
 
 
 def _make_mix(env_cfg: EnvConfig, seeds: dict[str, tuple[int, ...]]) -> gym.Env:
-    return Monitor(ScenarioMix({name: make_env(env_cfg, name) for name in seeds}, seeds))  # episode stats
+    """A training env (:class:`ScenarioMix` under SB3's ``Monitor``, which reports episode stats);
+    with ``env_cfg.random_start`` each scenario's env runs to the end of its scenario."""
+    if not env_cfg.random_start:
+        return Monitor(ScenarioMix({name: make_env(env_cfg, name) for name in seeds}, seeds))
+    envs, latest = {}, {}
+    for name in seeds:
+        hours = max(load_scenario(name).duration_h, env_cfg.episode_hours)
+        envs[name] = make_env(env_cfg, name, hours)
+        interval_s = envs[name].unwrapped.control_interval_s
+        latest[name] = round((hours - env_cfg.episode_hours) * 3600.0 / interval_s)
+    episode_steps = round(env_cfg.episode_hours * 3600.0 / interval_s)
+    return Monitor(ScenarioMix(envs, seeds, latest, episode_steps))
 
 
 def env_setup(env_cfg: EnvConfig) -> dict:

@@ -19,7 +19,7 @@ from agents.residual import ResidualWrapper
 from agents.sb3 import load_model, read_card
 from agents.acceptance import acceptance
 from agents.train_config import ConfigError, load_config
-from agents.training import ScenarioMix, make_env, run_policy_episode, selection_key
+from agents.training import ScenarioMix, _make_mix, make_env, run_policy_episode, selection_key
 from sim.config import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +107,8 @@ def test_config_errors_name_the_field(tmp_path, capsys):
         load_config(path, ["env.id=WtE/Nope-v0"])
     with pytest.raises(ConfigError, match=r"expected KEY.PATH=VALUE"):
         load_config(path, ["learning_rate"])
+    with pytest.raises(ConfigError, match=r"random_start: true needs an env whose zero action is the ACC"):
+        load_config(path, ["env.residual=null", "env.random_start=true"])
     assert load_config(path, ["algo.learning_rate=1e-4"]).algo.hyperparameters["learning_rate"] == 1e-4
     # the script reports the error and exits 2 without training
     assert _script("train").main(["--config", str(path), "--out", str(tmp_path / "x"), "total_timesteps=0"]) == 2
@@ -229,6 +231,40 @@ def test_scenario_mix_draws_training_seeds_of_its_scenarios():
     assert {d["scenario"] for d in drawn} == set(seeds)
     assert all(d["plant_seed"] in seeds[d["scenario"]] for d in drawn)
     assert [(d["scenario"], d["plant_seed"]) for d in draw()] == [(d["scenario"], d["plant_seed"]) for d in drawn]
+
+
+def test_random_start_runs_the_acc_up_to_the_start_then_truncates_the_episode():
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml")
+    envs = {"lhv_drift": make_env(cfg.env, "lhv_drift", episode_hours=0.2)}  # 72 steps of 10 s
+    mix = ScenarioMix(envs, {"lhv_drift": (5,)}, latest_start={"lhv_drift": 48}, episode_steps=24)
+    starts = []
+    for i in range(6):
+        obs, info = mix.reset(seed=3) if i == 0 else mix.reset()
+        start = info["start_step"]
+        starts.append(start)
+        assert 0 <= start <= 48 and envs["lhv_drift"].unwrapped.plant.time_s == 10.0 * start
+        steps, done = 0, False
+        while not done:
+            obs, _, terminated, truncated, _ = mix.step(np.zeros(7, dtype=np.float32))
+            steps, done = steps + 1, terminated or truncated
+        assert steps == 24 and not terminated  # the mix's own truncation, before the env's (72 steps)
+    assert len(set(starts)) > 1
+    # the run-up is the supervisory env with its zero action (the ACC), bit for bit
+    plain = make_env(cfg.env, "lhv_drift", episode_hours=0.2)
+    expected, _ = plain.reset(seed=5)
+    for _ in range(starts[-1]):
+        expected = plain.step(np.zeros(7, dtype=np.float32))[0]
+    obs, info = mix.reset(seed=3)
+    assert info["start_step"] == starts[0]
+    for _ in range(5):
+        obs, info = mix.reset()
+    assert info["start_step"] == starts[-1] and np.array_equal(obs, expected)
+    # from a config: each scenario's env runs to its end; the latest start leaves one episode
+    long = _make_mix(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml",
+                                 ["env.random_start=true", "env.scenarios=[lhv_drift,load_change]"]).env,
+                     {"lhv_drift": (5,), "load_change": (5,)}).env
+    assert long.latest_start == {"lhv_drift": (72 - 24) * 360, "load_change": 0} and long.episode_steps == 24 * 360
+    assert long.envs["lhv_drift"].unwrapped.episode_hours == 72 and long.envs["load_change"].unwrapped.episode_hours == 24
 
 
 def _record(steam_std: float, net: float, nox_1h: int = 0, below_850: int = 0, trip=None, iae_t: float = 12.0) -> dict:
