@@ -52,13 +52,14 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if ROOT in path.resolve().parents else str(path)
 
 
-def readme(run: Path, model: Path, acc: dict, card: dict, acceptance_md: str) -> str:
-    """The shipped policy's README: origin, verdict, figures, how to repeat it."""
+def readme(dest: Path, model: Path, acc: dict, card: dict, acceptance_md: str) -> str:
+    """The README of the policy shipped into ``dest``: origin, verdict, figures, how to repeat it."""
     verdict = "passed" if acc["passed"] else "did **not** pass"
     failed = [k for k, ok in acc["checks"].items() if not ok]
     lines = [
         "# The shipped learned controller (`--controller learned`)", "",
-        f"Trained with `python scripts/train.py --config config.yaml` (the run's config, copied here) on "
+        f"Trained with `python scripts/train.py --config {_shown(dest)}/config.yaml --out runs/NAME` (the run's "
+        f"config, copied here) on "
         f"`{card['env']['id']}`; this model is `{_shown(model)}`, {card['num_timesteps']:,} environment steps.", "",
         f"On the benchmark's test seeds it {verdict} the acceptance bar against `rule_based`"
         + (f" (failed: {', '.join(failed)})." if failed else "."), "",
@@ -86,7 +87,7 @@ def ship(run: Path, dest: Path) -> Path:
                 shutil.copyfile(run / name, build / name)
         for name in ("acceptance.json", "acceptance.md"):
             shutil.copyfile(run / "evaluation" / name, build / name)
-        (build / "README.md").write_text(readme(run, model, acc, card, acceptance_md), encoding="utf-8")
+        (build / "README.md").write_text(readme(dest, model, acc, card, acceptance_md), encoding="utf-8")
         old = dest.with_name(f".{dest.name}.old")
         if dest.exists():
             dest.rename(old)
