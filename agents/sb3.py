@@ -121,7 +121,7 @@ def _normaliser(stats: dict) -> ObsNormaliser:
 
 
 # ------------------------------------------------------------------ files ---
-def _box_to_json(box: spaces.Box) -> dict:
+def box_to_json(box: spaces.Box) -> dict:
     return {"low": box.low.tolist(), "high": box.high.tolist()}
 
 
@@ -159,8 +159,8 @@ def save_policy(model, venv, zip_path: Path, algo: dict, env_setup: dict) -> Non
     zip_path = Path(zip_path)
     write_binary(zip_path, lambda fh: model.save(fh, exclude=list(RUNTIME_ATTRIBUTES)))
     card = {"format": CARD_FORMAT, "algo": algo, "env": env_setup, "num_timesteps": int(model.num_timesteps),
-            "observation_space": _box_to_json(model.observation_space),
-            "action_space": _box_to_json(model.action_space),
+            "observation_space": box_to_json(model.observation_space),
+            "action_space": box_to_json(model.action_space),
             "normalisation": normalisation_stats(venv)}
     write_json(zip_path.with_suffix(".json"), card)
 

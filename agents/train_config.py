@@ -28,11 +28,20 @@ anywhere is an error naming it)::
     seed: 0
     torch_threads: 1
     progress_bar: true
+    init_from: null             # a policy .zip of an earlier run to start from (fine-tuning)
 
 ``eval.seeds``: ``holdout`` (default) reserves the last ``eval.holdout`` train seeds of every
 scenario for the periodic evaluation and best-model choice, so the scenario's *test* seeds stay
 unseen until ``scripts/evaluate.py``/the benchmark; ``test`` evaluates on the test seeds
 (then the best-model choice has seen them: a reported test score is optimistic).
+
+``init_from`` fine-tunes: the new run builds its model from this config (hyperparameters, reward,
+scenarios may all differ from the earlier run's), then copies in the earlier policy's network
+weights (actor and critic) and its observation and return normalisation statistics. The
+algorithm, policy class, ``policy_kwargs`` and observation/action spaces must equal the earlier
+policy's (an error names the first that differs). The optimiser state is not copied. A relative
+path is taken from the working directory. Loading it follows :func:`agents.sb3.load_model` (no
+unpickling).
 
 Overrides ``a.b=value`` (command line) are parsed as YAML values and merged before validation.
 YAML is read with PyYAML's safe loader, extended only to read ``3e-4`` as a float (YAML 1.2).
@@ -190,6 +199,8 @@ class TrainConfig(_Strict):
     seed: int = Field(0, ge=0)
     torch_threads: int = Field(1, ge=1, le=64)
     progress_bar: bool = True
+    init_from: str | None = Field(None, description="policy .zip (a run's model, best model or checkpoint, with its "
+                                  ".json card) whose network weights and observation statistics start this run")
 
     def seeds(self) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
         """Scenario -> (training seeds, evaluation seeds) (see the module docstring)."""

@@ -59,7 +59,7 @@ from .runner import run_episode
 from sim.config import load_scenario
 from sim.results import save_figure, write_json, write_text
 
-from .sb3 import (ObsNormaliser, Policy, algorithm_class, load_model, policy_kwargs_from_json, read_card,
+from .sb3 import (ObsNormaliser, Policy, algorithm_class, box_to_json, load_model, policy_kwargs_from_json, read_card,
                   restore_normalisation, save_policy, write_binary)
 from .train_config import ConfigError, EnvConfig, TrainConfig, dump
 
@@ -434,6 +434,25 @@ def _check_resumable(cfg: TrainConfig, out: Path) -> None:
                           f"change {list(RESUMABLE_CHANGES)}")
 
 
+def _start_from(model, venv, cfg: TrainConfig, zip_path: Path) -> None:
+    """Copy the policy ``zip_path``'s network weights and normalisation statistics into the new
+    ``model`` and ``venv`` (``init_from``, see :mod:`agents.train_config`)."""
+    try:
+        card = read_card(zip_path)
+    except (FileNotFoundError, ValueError) as err:
+        raise ConfigError(f"init_from={str(zip_path)!r}: {err}") from None
+    mine = {"algorithm": cfg.algo.name, "policy": cfg.algo.policy_name, "policy_kwargs": cfg.algo.policy_kwargs,
+            "observation_space": box_to_json(model.observation_space), "action_space": box_to_json(model.action_space)}
+    theirs = {"algorithm": card["algo"]["name"], "policy": card["algo"]["policy"],
+              "policy_kwargs": card["algo"].get("policy_kwargs", {}),
+              "observation_space": card["observation_space"], "action_space": card["action_space"]}
+    for key, value in mine.items():
+        if theirs[key] != value:
+            raise ConfigError(f"init_from={str(zip_path)!r}: its {key} is {theirs[key]!r}; this config's is {value!r}")
+    model.policy.load_state_dict(load_model(zip_path, card).policy.state_dict())
+    restore_normalisation(venv, card["normalisation"])
+
+
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
     """Train ``cfg`` into the run folder ``out`` (see the module docstring); returns ``out``.
 
@@ -465,6 +484,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
         set_random_seed(cfg.seed)
         model = algorithm_class(algo)(policy, venv, seed=cfg.seed, device="cpu", verbose=0,
                                       policy_kwargs=policy_kwargs_from_json(cfg.algo.policy_kwargs), **cfg.algo.hyperparameters)
+        if cfg.init_from is not None:
+            _start_from(model, venv, cfg, Path(cfg.init_from))
     write_text(out / "config.yaml", dump(cfg))
     write_json(out / "versions.json", versions())
     formats = ["csv"]

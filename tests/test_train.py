@@ -95,6 +95,24 @@ def test_resume_continues_the_step_counter(run, tmp_path):
         _script("train").main(["--resume", str(copy), "total_timesteps=1024", "seed=5"])
 
 
+def test_init_from_starts_a_new_run_from_an_earlier_policy(run, tmp_path):
+    source = run / "model.zip"
+    # learning rate 0: the weights stay those copied in, so they must equal the source's
+    tuned = _train(tmp_path / "tuned", extra=(f"init_from={source}", "total_timesteps=128", "algo.learning_rate=0.0"))
+    a, b = _parameters(source), _parameters(tuned / "model.zip")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    fresh = _parameters(_train(tmp_path / "fresh", extra=("total_timesteps=128", "algo.learning_rate=0.0")) / "model.zip")
+    assert not all(torch.equal(a[k], fresh[k]) for k in a)
+    # the observation statistics continue from the source's, plus this run's samples: PPO collects
+    # a whole rollout (2 envs x 128 steps) and each env's reset observation
+    before, after = (read_card(p)["normalisation"]["obs_count"] for p in (source, tuned / "model.zip"))
+    assert after == pytest.approx(before + 2 * (128 + 1), abs=1e-9)
+    with pytest.raises(ConfigError, match=r"init_from=.*policy_kwargs is .*net_arch"):
+        _train(tmp_path / "wider", extra=(f"init_from={source}", "algo.policy_kwargs.net_arch=[8]"))
+    with pytest.raises(ConfigError, match=r"init_from=.*nope\.zip does not exist"):
+        _train(tmp_path / "missing", extra=(f"init_from={tmp_path / 'nope.zip'}",))
+
+
 def test_config_errors_name_the_field(tmp_path, capsys):
     path = ROOT / "configs" / "agents" / "ppo_residual.yaml"
     with pytest.raises(ConfigError, match=r"algo:.*'learning_rat' is not a hyperparameter of PPO"):
