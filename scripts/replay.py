@@ -65,8 +65,8 @@ def compare_panels(log, other: pd.DataFrame, channels, label: str, extra: dict |
 
 def run(args) -> dict:
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
     if args.command == "synthetic":
+        out.mkdir(parents=True, exist_ok=True)
         path = synthetic.generate(out, lambda env: agents.make_controller(args.controller or "manual", env),
                                   hours=args.hours, seed=args.seed, layout=args.layout)
         result = {"log": str(path), "tags": "configs/tags/synthetic_dcs.yaml", "truth": str(out / "truth.json")}
@@ -75,6 +75,7 @@ def run(args) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
         log = load_log(args.log, args.tags, step_s=args.step)
+    out.mkdir(parents=True, exist_ok=True)  # only once the log has loaded: a bad log leaves no folder
     print(f"{args.log}: {len(log.data)} grid points of {log.step_s:g} s, {len(log.report.issues)} data-quality "
           f"findings ({len(caught)} warnings), channels {len(log.data.columns)}", file=sys.stderr)
     write_text(out / "data_quality.json", log.report.to_json() + "\n")

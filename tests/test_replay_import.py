@@ -271,3 +271,4 @@ def test_replay_script_reports_a_log_without_its_time_column_by_name(tmp_path, c
                       "--out", str(tmp_path / "out")])
     assert rc == 2
     assert "no column '时间'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # a rejected log leaves no results folder behind
