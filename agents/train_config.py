@@ -200,7 +200,7 @@ class TrainConfig(_Strict):
     torch_threads: int = Field(1, ge=1, le=64)
     progress_bar: bool = True
     init_from: str | None = Field(None, description="policy .zip (a run's model, best model or checkpoint, with its "
-                                  ".json card) whose network weights and observation statistics start this run")
+                                  ".json card) whose network weights and normalisation statistics start this run")
 
     def seeds(self) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
         """Scenario -> (training seeds, evaluation seeds) (see the module docstring)."""

@@ -464,7 +464,6 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
         raise FileExistsError(f"{out} already holds a run; use another --out or --resume {out}")
     if resume:
         _check_resumable(cfg, out)
-    out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.torch_threads)
     algo, policy = cfg.algo.name, cfg.algo.policy_name
     venv = make_vec_env(cfg)
@@ -486,6 +485,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
                                       policy_kwargs=policy_kwargs_from_json(cfg.algo.policy_kwargs), **cfg.algo.hyperparameters)
         if cfg.init_from is not None:
             _start_from(model, venv, cfg, Path(cfg.init_from))
+    out.mkdir(parents=True, exist_ok=True)  # only now: a config that cannot start leaves no folder
     write_text(out / "config.yaml", dump(cfg))
     write_json(out / "versions.json", versions())
     formats = ["csv"]

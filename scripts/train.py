@@ -42,7 +42,11 @@ def main(argv=None) -> int:
         return 2
     from agents.training import train  # heavy imports (torch) only after the config is valid
 
-    out = train(cfg, args.resume or args.out, resume=args.resume is not None)
+    try:
+        out = train(cfg, args.resume or args.out, resume=args.resume is not None)
+    except (ConfigError, FileExistsError) as err:  # the run folder, a resume or init_from does not fit
+        print(err, file=sys.stderr)
+        return 2
     print(json.dumps(json.loads((out / "throughput.json").read_text()), indent=1))
     print(f"run folder: {out}/ (model.zip, best_model.zip, evaluations.csv, training_curve.png, logs/)")
     return 0
