@@ -448,6 +448,11 @@ def _start_from(model, venv, cfg: TrainConfig, zip_path: Path) -> None:
               "observation_space": card["observation_space"], "action_space": card["action_space"]}
     for key, value in mine.items():
         if theirs[key] != value:
+            if key.endswith("_space"):  # told by size, not bound by bound
+                n_theirs, n_mine = len(theirs[key]["low"]), len(value["low"])
+                bounds = " (other bounds)" if n_theirs == n_mine else ""
+                raise ConfigError(f"init_from={str(zip_path)!r}: its {key} is a box of {n_theirs} elements{bounds}; "
+                                  f"this config's has {n_mine}")
             raise ConfigError(f"init_from={str(zip_path)!r}: its {key} is {theirs[key]!r}; this config's is {value!r}")
     model.policy.load_state_dict(load_model(zip_path, card).policy.state_dict())
     restore_normalisation(venv, card["normalisation"])

@@ -116,7 +116,11 @@ def test_init_from_starts_a_new_run_from_an_earlier_policy(run, tmp_path, capsys
     assert train(["--config", config, "--out", str(tmp_path / "missing"), f"init_from={tmp_path / 'nope.zip'}",
                   *TINY, *PPO_TINY]) == 2
     assert re.search(r"init_from=.*nope\.zip does not exist", capsys.readouterr().err)
-    assert not (tmp_path / "wider").exists() and not (tmp_path / "missing").exists()
+    supervisory = str(ROOT / "configs" / "agents" / "ppo_supervisory.yaml")
+    assert train(["--config", supervisory, "--out", str(tmp_path / "other_env"), f"init_from={source}",
+                  *TINY, *PPO_TINY]) == 2
+    assert re.search(r"its observation_space is a box of 38 elements; this config's has \d+", capsys.readouterr().err)
+    assert not any((tmp_path / name).exists() for name in ("wider", "missing", "other_env"))
 
 
 def test_config_errors_name_the_field(tmp_path, capsys):
