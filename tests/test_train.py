@@ -38,10 +38,10 @@ def _script(name: str):
     return module
 
 
-def _train(out: Path, config: str = "ppo_residual", extra: tuple[str, ...] = ()) -> Path:
-    rc = _script("train").main(["--config", str(ROOT / "configs" / "agents" / f"{config}.yaml"), "--out", str(out),
-                                *TINY, *(PPO_TINY if config.startswith("ppo") else ()), *extra])
-    assert rc == 0
+def _train(out: Path, config: str = "ppo_residual", extra: tuple[str, ...] = (), rc: int = 0) -> Path:
+    """A TINY run of ``configs/agents/CONFIG.yaml`` into ``out``; asserts train.py's exit code is ``rc``."""
+    assert _script("train").main(["--config", str(ROOT / "configs" / "agents" / f"{config}.yaml"), "--out", str(out),
+                                  *TINY, *(PPO_TINY if config.startswith("ppo") else ()), *extra]) == rc
     return out
 
 
@@ -108,17 +108,12 @@ def test_init_from_starts_a_new_run_from_an_earlier_policy(run, tmp_path, capsys
     # a whole rollout (2 envs x 128 steps) and each env's reset observation
     before, after = (read_card(p)["normalisation"]["obs_count"] for p in (source, tuned / "model.zip"))
     assert after == pytest.approx(before + 2 * (128 + 1), abs=1e-9)
-    # a source that does not fit is refused before the run folder is made
-    train, config = _script("train").main, str(ROOT / "configs" / "agents" / "ppo_residual.yaml")
-    assert train(["--config", config, "--out", str(tmp_path / "wider"), f"init_from={source}",
-                  "algo.policy_kwargs.net_arch=[8]", *TINY, *PPO_TINY]) == 2
+    # a source that does not fit is refused (exit 2, the reason on stderr) before the run folder is made
+    _train(tmp_path / "wider", extra=(f"init_from={source}", "algo.policy_kwargs.net_arch=[8]"), rc=2)
     assert re.search(r"init_from=.*policy_kwargs is .*net_arch", capsys.readouterr().err)
-    assert train(["--config", config, "--out", str(tmp_path / "missing"), f"init_from={tmp_path / 'nope.zip'}",
-                  *TINY, *PPO_TINY]) == 2
+    _train(tmp_path / "missing", extra=(f"init_from={tmp_path / 'nope.zip'}",), rc=2)
     assert re.search(r"init_from=.*nope\.zip does not exist", capsys.readouterr().err)
-    supervisory = str(ROOT / "configs" / "agents" / "ppo_supervisory.yaml")
-    assert train(["--config", supervisory, "--out", str(tmp_path / "other_env"), f"init_from={source}",
-                  *TINY, *PPO_TINY]) == 2
+    _train(tmp_path / "other_env", "ppo_supervisory", extra=(f"init_from={source}",), rc=2)
     assert re.search(r"its observation_space is a box of 38 elements; this config's has \d+", capsys.readouterr().err)
     assert not any((tmp_path / name).exists() for name in ("wider", "missing", "other_env"))
 
