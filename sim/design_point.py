@@ -17,6 +17,7 @@ import numpy as np
 from . import core
 from .config import PlantConfig
 from .properties import P_SH_GRID_MPA, T_SH_GRID_DEGC, tables
+from .state import PlantState, TRIP_NONE, TRIP_REASONS
 from .subsystems import boiler, furnace, grate, stack, turbine
 from .subsystems.thermo import SIGMA_W_M2K4, air_enthalpy_j_kmol, gas_heat_capacity_w_k, saturation
 from .subsystems.waste import (AIR_N2_FRAC, AIR_O2_FRAC, AUX_BURNER_LAMBDA, AUX_FUEL_LHV_J_KG,
@@ -25,37 +26,29 @@ from .units import ACTUATORS, NM3_PER_KMOL, degc_to_k
 
 #: Warm-up used to find the steady state [s]: bed alone, then the full core (residence 1 h).
 BED_WARMUP_S, CORE_WARMUP_S = 5 * 3600, 4 * 3600
+#: Gain of the ideal level hold during the warm-up [t/h of feedwater per m of level error].
+DESIGN_LEVEL_HOLD_T_H_PER_M = 40.0
 
 
 @dataclass(frozen=True)
 class Built:
-    """Everything the plant needs to run the core for one config."""
+    """Everything the plant needs to run the core for one config.
+
+    ``physics`` is the compiled core's parameter tuple; ``design`` a one-plant
+    :class:`sim.state.PlantState` at the design steady state (its ``plant``, ``out`` and ``bed``
+    rows; the hopper empty, the clock and counters at zero).
+    """
 
     fuel: Fuel
-    core_params: tuple
-    grate_params: tuple
-    furnace_params: tuple
-    boiler_params: tuple
-    gas_h: np.ndarray
-    gas_cp: np.ndarray
-    sat: np.ndarray
-    zone_split: np.ndarray
-    p_grid: np.ndarray
-    h_target_grid: np.ndarray
-    rates_per_s: np.ndarray
+    physics: core.Physics
     lower: np.ndarray
     upper: np.ndarray
     design_actuators: dict
-    design_x: np.ndarray
-    design_bed: np.ndarray
-    design_y: np.ndarray
+    design: PlantState
     design_gas_kmol_s: float
     design_steam_t_h: float
     design_pa_nm3_h: float
     design_sa_nm3_h: float
-    stack_params: tuple
-    turbine_params: tuple
-    power_tables: tuple
 
 
 def _design_air(cfg: PlantConfig, fuel: Fuel) -> tuple[float, float]:
@@ -172,7 +165,8 @@ def build_uncached(cfg: PlantConfig) -> Built:
         wall_over_sat_k=core.WALL_OVER_SATURATION_K, trip_level_low_m=dr.trip_level_low_low_mm / 1000,
         trip_level_high_m=dr.trip_level_high_high_mm / 1000, flame_loss_k=degc_to_k(fz.flame_loss_temp_degc),
         nm3_h_per_kmol_s=nm3_h_per_kmol_s, push_share=g.feeder_push_share,
-        design_feed_kg_s=feed_kg_s, refractory_tau_s=fz.refractory_tau_s)
+        design_feed_kg_s=feed_kg_s, refractory_tau_s=fz.refractory_tau_s, hhv_daf_j_kg=fuel.hhv_daf_j_kg,
+        h_daf=fuel.h_daf, dt_s=float(cfg.integration.dt_s))
     acts = cfg.actuators
     lower = np.array([acts[a].min for a in ACTUATORS])
     upper = np.array([acts[a].max for a in ACTUATORS])
@@ -183,16 +177,19 @@ def build_uncached(cfg: PlantConfig) -> Built:
                   "secondary_air_nm3_h": sa_nm3_h, "feedwater_t_h": steam * 3.6,
                   "urea_kg_h": 0.0, "lime_kg_h": 0.0, "carbon_kg_h": 0.0, "aux_burner_mw": 0.0}
     design_cmd.update(_reagent_design(cfg, fuel, feed_kg_s, vol))
-    x, bed, y = _steady_state(cfg, design_cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid,
-                           h_target, rates, v_wt, t_f, t_flame, moisture, ash, feed_kg_s)
-    design_cmd["feedwater_t_h"] = float(x[core.A_FW])
-    return Built(fuel=fuel, core_params=cp, grate_params=gp, furnace_params=fp, boiler_params=bp,
-                 gas_h=gas_h, gas_cp=gas_cp, sat=sat_tab, zone_split=zone, p_grid=p_grid,
-                 h_target_grid=h_target, rates_per_s=rates, lower=lower, upper=upper,
-                 design_actuators=design_cmd, design_x=x, design_bed=bed, design_y=y, design_gas_kmol_s=n_gas,
-                 design_steam_t_h=steam * 3.6, design_pa_nm3_h=pa_nm3_h, design_sa_nm3_h=sa_nm3_h,
-                 stack_params=stack.stack_params(fuel, cfg), turbine_params=turbine.turbine_params(cfg.turbine),
-                 power_tables=(tb.sh_h, tb.sh_dh_isentropic, tb.sh_first, T_SH_GRID_DEGC, P_SH_GRID_MPA))
+    ph = core.Physics(
+        rates_per_s=rates, cp=cp, gp=gp, fp=fp, bp=bp, gas_h=gas_h, gas_cp=gas_cp, sat=sat_tab, zone_split=zone,
+        p_grid=p_grid, h_target_grid=h_target, sp=stack.stack_params(fuel, cfg), tp=turbine.turbine_params(cfg.turbine),
+        power_tables=(tb.sh_h, tb.sh_dh_isentropic, tb.sh_first, T_SH_GRID_DEGC, P_SH_GRID_MPA),
+        design_gas_kmol_s=float(n_gas), design_pa_nm3_h=float(pa_nm3_h), design_sa_nm3_h=float(sa_nm3_h),
+        design_feedwater_t_h=0.0)
+    design = _steady_state(cfg, design_cmd, ph, v_wt, t_f, t_flame, moisture, ash, feed_kg_s)
+    design_cmd["feedwater_t_h"] = float(design.plant[0]["actuator"][ACTUATORS.index("feedwater_t_h")])
+    ph = ph._replace(design_feedwater_t_h=design_cmd["feedwater_t_h"])
+    return Built(fuel=fuel, physics=ph, lower=lower, upper=upper, design_actuators=design_cmd, design=design,
+                 design_gas_kmol_s=n_gas, design_steam_t_h=float(design.out[0]["steam_turbine_kg_s"] * 3.6),
+                 design_pa_nm3_h=pa_nm3_h,
+                 design_sa_nm3_h=sa_nm3_h)
 
 
 def _reagent_design(cfg: PlantConfig, fuel: Fuel, feed_kg_s: float, vol_kg_s: float) -> dict:
@@ -207,12 +204,13 @@ def _reagent_design(cfg: PlantConfig, fuel: Fuel, feed_kg_s: float, vol_kg_s: fl
     return {"urea_kg_h": urea, "lime_kg_h": lime, "carbon_kg_h": 0.45 * feed_kg_s * 3.6}
 
 
-def _steady_state(cfg, cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid, h_target, rates,
-                  v_wt, t_f, t_flame, moisture, ash, feed_kg_s):
+def _steady_state(cfg, cmd, ph, v_wt, t_f, t_flame, moisture, ash, feed_kg_s) -> PlantState:
     """Run bed, then core, to the design steady state (feedwater holds the level at zero)."""
-    x, bed, hopper, y = core.new_state(cfg.grate.n_cells)
-    u = np.array([cmd[a] for a in ACTUATORS], dtype=float)
-    x[:core.N_ACT] = u
+    cp, gp = ph.cp, ph.gp
+    design = PlantState(1, cfg.grate.n_cells, 1, n_normals=1)
+    r, o, bed, hopper, u = design.plant[0], design.out[0], design.bed[0], design.hopper[0], design.u[0]
+    u[:] = [cmd[a] for a in ACTUATORS]
+    r["actuator"] = u
     pa = cmd["primary_air_nm3_h"] / cp.nm3_h_per_kmol_s
     move = cp.n_cells / cp.residence_s
     flows, out = np.zeros(4), np.zeros(grate.OUT_SIZE)
@@ -220,37 +218,41 @@ def _steady_state(cfg, cmd, cp, gp, fp, bp, gas_h, gas_cp, sat_tab, zone, p_grid
     bed[grate.ASH, :] = 400.0
     bed[grate.SENSIBLE, :] = 400.0 * gp.cp_j_kg_k * 875.0
     for _ in range(int(BED_WARMUP_S / 10)):
-        grate.step(bed, feed_kg_s, moisture, ash, move, 0.0, pa, cp.pa_temp_k, t_flame, t_f, 10.0, gp, gas_h, gas_cp, zone, flows, out)
-    x[core.X_VWT] = v_wt
-    x[core.X_P] = cfg.drum.design_pressure_mpa
-    x[core.X_VSD] = cfg.drum.steam_under_level_m3
-    x[core.X_TGAS] = x[core.X_TC] = t_f
-    x[core.X_TREF] = x[core.X_TFLAME] = t_flame
-    x[core.X_VALVE] = cfg.turbine.design_valve_pct
-    x[core.X_LIME1] = x[core.X_LIME2] = cmd["lime_kg_h"]
-    x[core.X_CARB1] = x[core.X_CARB2] = cmd["carbon_kg_h"]
-    x[core.X_FOUL_SCALE] = 0.0
-    y[core.Y_FEED_MOISTURE], y[core.Y_FEED_ASH] = moisture, ash
-    scratch = np.zeros(core.SCRATCH_SIZE)
+        grate.step(bed, feed_kg_s, moisture, ash, move, 0.0, pa, cp.pa_temp_k, t_flame, t_f, 10.0, gp, ph.gas_h,
+                   ph.gas_cp, ph.zone_split, flows, out)
+    r["drum_water_volume_m3"] = v_wt
+    r["drum_pressure_mpa"] = cfg.drum.design_pressure_mpa
+    r["steam_under_level_m3"] = cfg.drum.steam_under_level_m3
+    r["furnace_gas_k"] = r["thermocouple_k"] = t_f
+    r["refractory_k"] = r["flame_k"] = t_flame
+    r["turbine_valve_pct"] = cfg.turbine.design_valve_pct
+    r["lime_reactor_kg_h"] = r["lime_cake_kg_h"] = cmd["lime_kg_h"]
+    r["carbon_reactor_kg_h"] = r["carbon_cake_kg_h"] = cmd["carbon_kg_h"]
+    r["fouling_rate_scale"] = 0.0
+    o["feed_moisture"], o["feed_ash"] = moisture, ash
     step_s = 10.0
     n = int(step_s / cfg.integration.dt_s)
+    s = design.arrays
+    fw = ACTUATORS.index("feedwater_t_h")
     for _ in range(int(CORE_WARMUP_S / step_s)):
         # An inexhaustible hopper of design waste, and a level hold on the feedwater.
         hopper[0] = (1e9, moisture, ash)
-        x[core.X_HOP_HEAD], x[core.X_HOP_COUNT], x[core.X_HOP_MASS] = 0.0, 1.0, 1e9
-        u[core.A_FW] = y[core.Y_STEAM_DRUM_KG_S] * 3.6 - 40.0 * y[core.Y_LEVEL_M] if y[core.Y_STEAM_DRUM_KG_S] > 0 else u[core.A_FW]
-        core.integrate(x, bed, hopper, u, rates, n, cfg.integration.dt_s, cp, gp, fp, bp, gas_h, gas_cp,
-                       sat_tab, zone, p_grid, h_target, y, scratch)
-        if x[core.X_TRIP] != core.TRIP_NONE:
-            raise RuntimeError(f"design steady state not reached: trip {core.TRIP_REASONS[int(x[core.X_TRIP])]}")
-    x[core.A_FW] = u[core.A_FW] = y[core.Y_STEAM_DRUM_KG_S] * 3.6
-    x[core.X_O2A] = 100.0 * y[core.Y_O2] / (y[core.Y_N2] + y[core.Y_O2] + y[core.Y_CO2] + y[core.Y_H2O])
-    x[core.X_TC] = x[core.X_TGAS]
-    x[core.X_FOUL] = 0.0
-    x[core.ACC0:] = 0.0
-    x[core.X_TIME] = 0.0
-    x[core.X_HOP_HEAD] = x[core.X_HOP_COUNT] = x[core.X_HOP_MASS] = 0.0
-    return x, bed, y
+        r["hopper_head"], r["hopper_count"], r["hopper_mass_kg"] = 0.0, 1.0, 1e9
+        if o["steam_drum_kg_s"] > 0:
+            u[fw] = o["steam_drum_kg_s"] * 3.6 - DESIGN_LEVEL_HOLD_T_H_PER_M * o["level_m"]
+        core.integrate(s, 0, n, cfg.integration.dt_s, ph)
+        if r["trip"] != TRIP_NONE:
+            raise RuntimeError(f"design steady state not reached: trip {TRIP_REASONS[int(r['trip'])]}")
+    r["actuator"][fw] = u[fw] = o["steam_drum_kg_s"] * 3.6
+    g = o["gas_kmol_s"]
+    r["o2_analyser_wet_pct"] = 100.0 * g[1] / (g[0] + g[1] + g[2] + g[3])
+    r["thermocouple_k"] = r["furnace_gas_k"]
+    r["fouling"] = 0.0
+    design.balance[0] = 0.0
+    r["time_s"] = 0.0
+    r["hopper_head"] = r["hopper_count"] = r["hopper_mass_kg"] = 0.0
+    hopper[:] = 0.0
+    return design
 
 
 @lru_cache(maxsize=8)
@@ -258,20 +260,6 @@ def _build_cached(key: str) -> Built:
     return build_uncached(PlantConfig.model_validate(json.loads(key)))
 
 
-#: The last built configs by object: id(cfg) -> (cfg, built). Configs are frozen, so an object
-#: always has the same content; this spares the content key (a JSON dump, ~0.1 ms) when an env
-#: builds a new plant of the same config object at every reset.
-_BY_OBJECT: dict[int, tuple[PlantConfig, Built]] = {}
-_BY_OBJECT_SIZE = 8
-
-
 def build(cfg: PlantConfig) -> Built:
-    """Cached :func:`build_uncached` (keyed by the config's content)."""
-    hit = _BY_OBJECT.get(id(cfg))
-    if hit is not None and hit[0] is cfg:
-        return hit[1]
-    built = _build_cached(json.dumps(cfg.model_dump(mode="json"), sort_keys=True))
-    if len(_BY_OBJECT) >= _BY_OBJECT_SIZE:
-        del _BY_OBJECT[next(iter(_BY_OBJECT))]
-    _BY_OBJECT[id(cfg)] = (cfg, built)
-    return built
+    """Cached :func:`build_uncached` (keyed by the config's content; the last 8 configs)."""
+    return _build_cached(json.dumps(cfg.model_dump(mode="json"), sort_keys=True))

@@ -44,7 +44,7 @@ def test_seasonal_lhv_matches_the_domain_ranges():
     for name, lhv in (("seasonal_wet", 4.5), ("seasonal_dry", 8.4), ("steady_design", 7.2)):
         w = scenarios.load(name).waste
         plant = sim.Plant.from_config(scenario=name)
-        assert plant._b.fuel.lhv_j_kg(w.moisture_mean_pct / 100, w.ash_mean_pct / 100) / 1e6 == \
+        assert plant.model.built.fuel.lhv_j_kg(w.moisture_mean_pct / 100, w.ash_mean_pct / 100) / 1e6 == \
             pytest.approx(lhv, abs=0.1), name
 
 

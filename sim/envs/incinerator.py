@@ -11,11 +11,13 @@ import numpy as np
 from gymnasium import spaces
 
 from ..config import PlantConfig, ScenarioConfig, load_plant, load_scenario
+from ..kpis import FURNACE_MIN_TEMP_DEGC
+from ..model import compiled
 from ..plant import Plant
+from ..readout import N_TRUTH
 from ..units import ACTUATORS, MEASUREMENTS, TRUTH
-from .readout import (LIMITS_1H_MG_NM3, N_TRUTH, OBS_CLIP, POLLUTANT_INDEX, POLLUTANTS, WEIGHT_FIELDS,
-                      readout_constants, readout_entry)
-from .reward import EMISSION_LIMITS_1H_MG_NM3, FURNACE_MIN_TEMP_DEGC, TERMS, RewardWeights
+from .readout import OBS_CLIP, EnvConstants, env_readout
+from .reward import EMISSION_LIMITS_1H_MG_NM3, LIMITS_1H_MG_NM3, POLLUTANT_INDEX, POLLUTANTS, TERMS, RewardWeights
 
 __all__ = ["IncineratorEnv", "to_action", "to_commands", "commands_to_action", "observation_normalisation",
            "normalised_channels", "OBSERVATION_NAMES", "FORECAST_CHANNEL"]
@@ -31,7 +33,7 @@ NORMALISED_CHANNELS: tuple[str, ...] = MEASUREMENTS + ("steam_flow_setpoint_t_h"
 FORECAST_CHANNEL = "feed_moisture_forecast_pct"
 #: Scale of the forecast channel [wt % points]: 5 points of moisture are about 1.3 MJ/kg, 18 % of
 #: the design LHV (≈ 0.26 MJ/kg per point, configs/scenarios/feed_quality_forecast.yaml), about
-#: the grab-to-grab spread of domain.md §5.
+#: the grab-to-grab spread of municipal waste (docs/physics.md §11).
 FORECAST_SCALE_PCT = 5.0
 _TIME_AND_ACTION = ("time_of_day_sin", "time_of_day_cos") + tuple(f"last_action_{a}" for a in ACTUATORS)
 #: Names of the observation elements of ``WtE/Incinerator-v0``, in order (scenarios without a
@@ -192,7 +194,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     ``(value - reference) / scale`` and clipped to [-10, 10]. "design" is the plant's design
     steady state (its measurements at t = 0, computed when the env is built; the figures shown
     are ``reference_750tpd``'s, approximately);
-    "limit" is the GB 18485-2014 1-h limit (domain.md §7). Normal operation is O(1); the CEMS
+    "limit" is the GB 18485-2014 1-h limit (docs/physics.md §9). Normal operation is O(1); the CEMS
     channels read -1 at zero and 0 at the limit.
 
     | Num | Measurement           | Unit   | reference                    | scale                |
@@ -342,8 +344,11 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self._rv = np.zeros(len(TERMS))
         self._diff = np.zeros(_N_ACT)
         self._no_normals = np.zeros(_N_MEAS)
-        self._consts = readout_constants(self.plant, self._design_net_power_mw, self._episode_s, self.observation_noise)
-        self._weights = np.array([getattr(self.reward_weights, f) for f in WEIGHT_FIELDS], dtype=float)
+        #: Constants of the step readout (:class:`sim.envs.readout.EnvConstants`).
+        self.readout_constants = EnvConstants(float(self._design_net_power_mw), float(self._episode_s),
+                                              self.observation_noise, self._obs_ref, self._obs_inv_scale)
+        self._weights = self.reward_weights.as_array()
+        self._readout_entry = None
         self._m = self.plant.measurements        # the latest measurements (what info carries)
 
     def _observation_box(self, n_extra: int) -> spaces.Box:
@@ -358,8 +363,8 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         if options:
             raise ValueError(f"reset(options={options!r}): this environment takes no options")
         plant_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
-        self.plant = Plant(self._plant_cfg, self._scenario_cfg, plant_seed)
-        self._last_action[:] = commands_to_action(self.plant._u, self._lower, self._upper)
+        self.plant.reset(plant_seed)
+        self._last_action[:] = commands_to_action(self.plant.state.u[0], self._lower, self._upper)
         obs, _, _, _ = self._readout(False, False)
         return obs, self._make_info()
 
@@ -386,19 +391,21 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         (:func:`sim.envs.readout.readout`, one compiled call); the reward terms of the step held
         ``self._action`` if ``stepped``, else zero. Returns (obs, reward, terminated, truncated)."""
         p = self.plant
-        p._outputs()
-        d = p._d
-        tc_start = d["tc_drift_start_s"]
-        normals = p.rng.standard_normal(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
+        normals = p.normals(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
         obs = np.zeros(self.observation_space.shape, dtype=np.float32)
-        args = (stepped, p._x, p._y, p.time_s, math.nan if tc_start is None else float(tc_start),
-                float(d["tc_drift_rate_k_h"]), float(d["steam_setpoint_t_h"]), p._bed, p._hopper,
-                p._hopper_moisture_est_pct, p._stack, p._power, p._cems.reading, self._commands, self._action,
-                self._last_action, tripped_before, normals, self._consts, self._weights, self._obs_ref,
-                self._obs_inv_scale, self._mv, self._tv, self._rv, obs, self._diff)
-        reward, terminated, truncated = readout_entry(*args)(*args)
+        args = (stepped, p.state.arrays, 0, p.model.model, self.readout_constants, self._commands, self._action,
+                self._last_action, tripped_before, normals, self._weights, self._mv, self._tv, self._rv, obs,
+                self._diff)
+        if self._readout_entry is None:  # resolve numba's type dispatch once (sim.model.compiled)
+            self._readout_entry = compiled(env_readout, *args)
+        reward, terminated, truncated = self._readout_entry(*args)
         self._m = dict(zip(MEASUREMENTS, self._mv.tolist()))
         return self._observation(obs), reward, terminated, truncated
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_readout_entry"] = None  # compiled machine code: resolved again after unpickling
+        return state
 
     def render(self):
         if self.render_mode != "ansi":
@@ -418,7 +425,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         p, mv = self.plant, self._mv
         return {
             "measurements": self._m,
-            "actuators": dict(zip(ACTUATORS, p._u.tolist())),
+            "actuators": dict(zip(ACTUATORS, p.state.u[0].tolist())),
             "truth": dict(zip(TRUTH, self._tv.tolist())),
             "reward_terms": dict(zip(TERMS, self._rv.tolist())),
             "violations": {"furnace_below_850": bool(mv[_I_FURNACE] < FURNACE_MIN_TEMP_DEGC),

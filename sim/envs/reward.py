@@ -43,27 +43,30 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from numba import njit
+
+from ..kpis import EMISSION_LIMITS_MG_NM3, FURNACE_MIN_TEMP_DEGC
 from ..subsystems.waste import AUX_FUEL_LHV_J_KG
-from ..units import ACTUATORS
+from ..units import ACTUATORS, MEASUREMENTS
 
 __all__ = ["RewardWeights", "reward_terms", "TERMS", "EMISSION_LIMITS_1H_MG_NM3"]
 
 #: Names of the reward terms, in the order they are summed.
 TERMS: tuple[str, ...] = ("steam_tracking", "net_power", "emissions", "furnace_850", "cost", "movement", "trip")
 
-try:  # the project's limits table (domain.md §7)
-    from ..kpis import EMISSION_LIMITS_MG_NM3 as _LIMITS
-
-    _GB_1H = dict(_LIMITS["gb18485"]["1h"])
-except (ImportError, KeyError):  # pragma: no cover - kpis is part of the package
-    _GB_1H = {"dust": 30.0, "nox": 300.0, "so2": 100.0, "hcl": 60.0, "co": 100.0}
+_GB_1H = EMISSION_LIMITS_MG_NM3["gb18485"]["1h"]
 #: GB 18485-2014 1-h limits [mg/Nm3, dry, 11 % O2] judged by the ``emissions`` term, in this order.
 EMISSION_LIMITS_1H_MG_NM3: Mapping[str, float] = {p: float(_GB_1H[p]) for p in ("co", "nox", "so2", "hcl", "dust")}
-#: Minimum furnace temperature [degC] (GB 18485-2014, EU IED Art. 50(2); domain.md §7).
-FURNACE_MIN_TEMP_DEGC = 850.0
-
+#: Pollutants of the ``emissions`` term, their MEASUREMENTS indices and the inverse limits.
+POLLUTANTS = tuple(EMISSION_LIMITS_1H_MG_NM3)
+POLLUTANT_INDEX = np.array([MEASUREMENTS.index(f"{p}_mg_nm3") for p in POLLUTANTS])
+LIMITS_1H_MG_NM3 = np.array([EMISSION_LIMITS_1H_MG_NM3[p] for p in POLLUTANTS])
+_INV_LIMITS = 1.0 / LIMITS_1H_MG_NM3
+#: RewardWeights fields in the order of the compiled kernel's ``w`` array.
+WEIGHT_FIELDS = TERMS + ("urea_cny_per_kg", "lime_cny_per_kg", "carbon_cny_per_kg", "aux_fuel_cny_per_kg",
+                         "electricity_cny_per_kwh")
+_I_STEAM, _I_NET, _I_FURNACE = (MEASUREMENTS.index(c) for c in ("steam_flow_t_h", "net_power_mw", "furnace_temp_degc"))
 _I_UREA, _I_LIME, _I_CARBON, _I_AUX = (ACTUATORS.index(a) for a in ("urea_kg_h", "lime_kg_h", "carbon_kg_h", "aux_burner_mw"))
-_EMISSION_CHANNELS = tuple((f"{p}_mg_nm3", 1.0 / lim) for p, lim in EMISSION_LIMITS_1H_MG_NM3.items())
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,40 @@ class RewardWeights:
             raise ValueError(f"reward_weights: unknown field(s) {unknown}; expected some of {known}")
         return cls(**overrides)
 
-    def operating_cost_cny_h(self, commands: np.ndarray) -> float:
-        """Reagent and auxiliary-fuel cost [CNY/h] at physical ``commands`` (ACTUATORS order)."""
-        aux_kg_h = commands[_I_AUX] * 3.6e9 / AUX_FUEL_LHV_J_KG  # MW -> J/h -> kg/h of the plant's burner fuel
-        return (commands[_I_UREA] * self.urea_cny_per_kg + commands[_I_LIME] * self.lime_cny_per_kg
-                + commands[_I_CARBON] * self.carbon_cny_per_kg + aux_kg_h * self.aux_fuel_cny_per_kg)
+    def as_array(self) -> np.ndarray:
+        """The weights and prices in :data:`WEIGHT_FIELDS` order (what :func:`reward_kernel` takes)."""
+        return np.array([getattr(self, f) for f in WEIGHT_FIELDS], dtype=float)
+
+
+@njit(cache=True)
+def reward_kernel(m, cmd, act, last, setpoint_t_h, design_net_power_mw, tripped, w, r, diff):
+    """Fill ``r`` (TERMS order) with the reward terms of one step and return their sum.
+
+    ``m``: measurements after the step (MEASUREMENTS order); ``cmd``: physical commands held
+    (ACTUATORS order); ``act``/``last``: this and the previous normalised action; ``w``: weights
+    and prices (:data:`WEIGHT_FIELDS` order); ``diff``: scratch of the actions' length.
+    """
+    excess = 0.0
+    for k in range(POLLUTANT_INDEX.shape[0]):
+        e = m[POLLUTANT_INDEX[k]] * _INV_LIMITS[k] - 1.0
+        if e > 0.0:
+            excess += e
+    revenue = design_net_power_mw * 1000.0 * w[11]
+    aux_kg_h = cmd[_I_AUX] * 3.6e9 / AUX_FUEL_LHV_J_KG  # MW -> J/h -> kg/h of the plant's burner fuel
+    cost = cmd[_I_UREA] * w[7] + cmd[_I_LIME] * w[8] + cmd[_I_CARBON] * w[9] + aux_kg_h * w[10]
+    for k in range(act.shape[0]):
+        diff[k] = abs(act[k] - last[k])
+    r[0] = -w[0] * abs(m[_I_STEAM] - setpoint_t_h) / setpoint_t_h
+    r[1] = w[1] * m[_I_NET] / design_net_power_mw
+    r[2] = -w[2] * excess
+    r[3] = -w[3] if m[_I_FURNACE] < FURNACE_MIN_TEMP_DEGC else 0.0
+    r[4] = -w[4] * cost / revenue
+    r[5] = -w[5] * diff.sum()
+    r[6] = -w[6] if tripped else 0.0
+    reward = 0.0
+    for k in range(r.shape[0]):
+        reward += r[k]
+    return reward
 
 
 def reward_terms(weights: RewardWeights, measurements: Mapping[str, float], commands: np.ndarray,
@@ -136,20 +168,10 @@ def reward_terms(weights: RewardWeights, measurements: Mapping[str, float], comm
     ``action``/``previous_action``: normalised actions in [-1, 1] of this and the last step;
     ``tripped``: the plant tripped during this step. Returns floats keyed by :data:`TERMS`.
     """
-    w = weights
-    m = measurements
-    excess = 0.0
-    for channel, inv_limit in _EMISSION_CHANNELS:
-        r = m[channel] * inv_limit - 1.0
-        if r > 0.0:
-            excess += r
-    revenue_cny_h = design_net_power_mw * 1000.0 * w.electricity_cny_per_kwh
-    return {
-        "steam_tracking": -w.steam_tracking * abs(m["steam_flow_t_h"] - steam_setpoint_t_h) / steam_setpoint_t_h,
-        "net_power": w.net_power * m["net_power_mw"] / design_net_power_mw,
-        "emissions": -w.emissions * excess,
-        "furnace_850": -w.furnace_850 if m["furnace_temp_degc"] < FURNACE_MIN_TEMP_DEGC else 0.0,
-        "cost": -w.cost * float(w.operating_cost_cny_h(commands)) / revenue_cny_h,
-        "movement": -w.movement * float(np.abs(action - previous_action).sum()),
-        "trip": -w.trip if tripped else 0.0,
-    }
+    r = np.zeros(len(TERMS))
+    act = np.asarray(action, dtype=float)
+    m = np.array([float(measurements[c]) for c in MEASUREMENTS])
+    reward_kernel(m, np.asarray(commands, dtype=float), act, np.asarray(previous_action, dtype=float),
+                  float(steam_setpoint_t_h), float(design_net_power_mw), bool(tripped), weights.as_array(), r,
+                  np.zeros(act.shape[0]))
+    return dict(zip(TERMS, r.tolist()))

@@ -34,13 +34,15 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from numba import njit
 
-from .. import core
-from ..batch import D_NORMAL_POS, D_NOW, D_SETPOINT_T_H, D_TC_RATE, D_TC_START, PlantBatch
+from ..batch import PlantBatch
+from ..kpis import FURNACE_MIN_TEMP_DEGC
+from ..model import compiled
+from ..readout import N_MEAS, N_TRUTH
+from ..state import TRIP_NONE
 from ..units import ACTUATORS, MEASUREMENTS, TRUTH
-from .incinerator import IncineratorEnv, to_action
-from .readout import (LIMITS_1H_MG_NM3, N_MEAS, N_TERMS, N_TRUTH, POLLUTANT_INDEX, POLLUTANTS, WEIGHT_FIELDS,
-                      readout, readout_constants)
-from .reward import FURNACE_MIN_TEMP_DEGC, TERMS
+from .incinerator import IncineratorEnv, commands_to_action
+from .readout import env_readout
+from .reward import LIMITS_1H_MG_NM3, POLLUTANT_INDEX, POLLUTANTS, TERMS
 
 __all__ = ["IncineratorVectorEnv"]
 
@@ -53,23 +55,19 @@ _IDLE, _STEPPED, _RESET = 0, 1, 2
 
 
 @njit(cache=True)
-def _outputs(mode, X, Y, D, BED, HOP, EST, STACK, POWER, READ, U, ACT, LAST, CMD, TRIP_BEFORE, NORMALS,
-             consts, w, ref, inv_scale, M, T, R, REW, OBS, TERM, TRUNC, diff):
-    """:func:`sim.envs.readout.readout` of every row with ``mode`` _STEPPED (after a step) or
+def _outputs(mode, s, m, ec, CMD, ACT, LAST, TRIP_BEFORE, w, M, T, R, REW, OBS, TERM, TRUNC, diff):
+    """:func:`sim.envs.readout.env_readout` of every row with ``mode`` _STEPPED (after a step) or
     _RESET (after a reset); the observation noise comes from the row's normal buffer."""
-    noise_std = consts[6]
-    for i in range(X.shape[0]):
+    for i in range(mode.shape[0]):
         if mode[i] == _IDLE:
             continue
-        d = D[i]
-        pos = int(d[D_NORMAL_POS])
-        normals = NORMALS[i, pos:]
-        if noise_std > 0.0:
-            d[D_NORMAL_POS] = pos + N_MEAS
-        REW[i], TERM[i], TRUNC[i] = readout(mode[i] == _STEPPED, X[i], Y[i], d[D_NOW], d[D_TC_START], d[D_TC_RATE],
-                                            d[D_SETPOINT_T_H], BED[i], HOP[i], EST[i], STACK[i], POWER[i], READ[i],
-                                            CMD[i], ACT[i], LAST[i], TRIP_BEFORE[i], normals, consts, w, ref,
-                                            inv_scale, M[i], T[i], R[i], OBS[i], diff)
+        r = s.plant[i]
+        pos = int(r.normal_pos)
+        normals = s.normals[i, pos:]
+        if ec.noise_std > 0.0:
+            r.normal_pos = pos + N_MEAS
+        REW[i], TERM[i], TRUNC[i] = env_readout(mode[i] == _STEPPED, s, i, m, ec, CMD[i], ACT[i], LAST[i],
+                                                TRIP_BEFORE[i], normals, w, M[i], T[i], R[i], OBS[i], diff)
 
 
 class IncineratorVectorEnv(VectorEnv):
@@ -107,11 +105,11 @@ class IncineratorVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, n)
         self.observation_names = tmpl.observation_names
         self.control_interval_s = tmpl.control_interval_s
-        self.batch = b = PlantBatch(tmpl._plant_cfg, tmpl._scenario_cfg, n)
-        self._consts = readout_constants(b.factory, tmpl._design_net_power_mw, tmpl._episode_s, tmpl.observation_noise)
-        self._weights = np.array([getattr(tmpl.reward_weights, f) for f in WEIGHT_FIELDS], dtype=float)
-        self._lower, self._upper, self._half_range = tmpl._lower, tmpl._upper, tmpl._half_range
-        self._design_action = None
+        self.batch = PlantBatch(tmpl.plant.config, tmpl.plant.scenario, n)
+        self._consts = tmpl.readout_constants
+        self._weights = tmpl.reward_weights.as_array()
+        self._lower, self._upper = tmpl.plant.actuator_bounds
+        self._half_range = 0.5 * (self._upper - self._lower)
         self._obs_normals = N_MEAS if tmpl.observation_noise > 0.0 else 0  # drawn after each step
         self._np_randoms: list[np.random.Generator | None] = [None] * n
         self._mode = np.zeros(n, dtype=np.int64)
@@ -121,7 +119,7 @@ class IncineratorVectorEnv(VectorEnv):
         self._trip_before = np.zeros(n, dtype=bool)
         self._m = np.zeros((n, N_MEAS))
         self._truth = np.zeros((n, N_TRUTH))
-        self._terms = np.zeros((n, N_TERMS))
+        self._terms = np.zeros((n, len(TERMS)))
         self._rewards = np.zeros(n)
         self._obs = np.zeros((n,) + self.single_observation_space.shape, dtype=np.float32)
         self._terminated = np.zeros(n, dtype=bool)
@@ -179,8 +177,9 @@ class IncineratorVectorEnv(VectorEnv):
         np.add(act, 1.0, out=cmd)
         cmd *= self._half_range
         cmd += self._lower
-        b.u[run] = np.clip(cmd[run], self._lower, self._upper)
-        self._trip_before[:] = b.x[:, core.X_TRIP] != core.TRIP_NONE
+        st = b.state
+        st.u[run] = np.clip(cmd[run], self._lower, self._upper)
+        self._trip_before[:] = st.plant["trip"] != TRIP_NONE
         b.advance(self.control_interval_s, run, extra_normals=self._obs_normals)
         self._run_outputs()
         done = self._terminated | self._truncated
@@ -215,18 +214,16 @@ class IncineratorVectorEnv(VectorEnv):
         elif self._np_randoms[i] is None:
             self._np_randoms[i], _ = seeding.np_random()
         plant_seed = seed if seed is not None else int(self._np_randoms[i].integers(2**31 - 1))
-        plant = self.batch.load_start(i, plant_seed)
-        self._last[i] = to_action(plant.actuators, self._lower, self._upper)
+        self.batch.start(i, plant_seed)
+        self._last[i] = commands_to_action(self.batch.state.u[i], self._lower, self._upper)
 
     def _run_outputs(self) -> None:
         b = self.batch
-        tmpl = self._single
-        args = (self._mode, b.x, b.y, b.d, b.bed, b.hopper, b.moisture_est_pct, b.stack, b.power, b.cems_reading,
-                b.u, self._act, self._last, self._cmd, self._trip_before, b.normals, self._consts, self._weights,
-                tmpl._obs_ref, tmpl._obs_inv_scale, self._m, self._truth, self._terms, self._rewards, self._obs,
+        args = (self._mode, b.state.arrays, b.model.model, self._consts, self._cmd, self._act, self._last,
+                self._trip_before, self._weights, self._m, self._truth, self._terms, self._rewards, self._obs,
                 self._terminated, self._truncated, self._diff)
-        if self._entry is None:  # resolve numba's type dispatch once (see sim.core.entry_point)
-            self._entry = core.entry_point(_outputs, *args)
+        if self._entry is None:  # resolve numba's type dispatch once (sim.model.compiled)
+            self._entry = compiled(_outputs, *args)
         self._entry(*args)
 
     def _infos(self, rows: np.ndarray | None = None) -> dict[str, Any]:
@@ -254,11 +251,11 @@ class IncineratorVectorEnv(VectorEnv):
         for i, code in zip(np.flatnonzero(mask).tolist(), codes[mask].tolist()):
             emissions[i] = list(_EXCEEDED[code])
         trips = np.full(n, None, dtype=object)
-        for i in np.flatnonzero(mask & (b.x[:, core.X_TRIP] != core.TRIP_NONE)):
+        for i in np.flatnonzero(mask & (b.state.plant["trip"] != TRIP_NONE)):
             trips[i] = b.trip_reason(int(i))
         return {
             "measurements": group(MEASUREMENTS, self._m), "_measurements": mask.copy(),
-            "actuators": group(ACTUATORS, b.u), "_actuators": mask.copy(),
+            "actuators": group(ACTUATORS, b.state.u), "_actuators": mask.copy(),
             "truth": group(TRUTH, self._truth), "_truth": mask.copy(),
             "reward_terms": group(TERMS, self._terms), "_reward_terms": mask.copy(),
             "violations": {"furnace_below_850": keep(self._m[:, 4] < FURNACE_MIN_TEMP_DEGC),
@@ -266,5 +263,5 @@ class IncineratorVectorEnv(VectorEnv):
                            "emissions_over_limit": emissions, "_emissions_over_limit": mask.copy(),
                            "trip": trips, "_trip": mask.copy()},
             "_violations": mask.copy(),
-            "time_s": keep(b.d[:, D_NOW]), "_time_s": mask.copy(),
+            "time_s": keep(b.state.plant["now_s"].copy()), "_time_s": mask.copy(),
         }

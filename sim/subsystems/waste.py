@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numba import njit
+
 from ..config import WasteDesign
 
 #: Molar masses [kg/kmol].
@@ -31,9 +33,20 @@ LATENT_HEAT_25C_J_KG = 2.442e6
 CHAR_HEAT_J_KG = 393.5e6 / M_C
 #: Air: O2 and N2 (+Ar lumped) mole fractions (dry air, ISO 2533).
 AIR_O2_FRAC, AIR_N2_FRAC = 0.2095, 0.7905
+#: Molar mass of dry air [kg/kmol] (ISO 2533).
+M_AIR = 28.96
 #: Natural gas of the auxiliary burner taken as methane: LHV [J/kg] (NIST) and burner lambda.
 AUX_FUEL_LHV_J_KG = 50.0e6
 AUX_BURNER_LAMBDA = 1.1
+
+
+@njit(cache=True)
+def lhv_j_kg(moisture, ash, hhv_daf_j_kg, h_daf):
+    """Lower heating value of wet waste [J/kg] for moisture and ash mass fractions [-], from the
+    HHV [J/kg] and hydrogen mass fraction of its dry ash-free matter (ISO 1928 LHV basis):
+    ``c HHV_daf - L (9 H_daf c + moisture)`` with ``c = 1 - moisture - ash``."""
+    c = 1.0 - moisture - ash
+    return c * hhv_daf_j_kg - LATENT_HEAT_25C_J_KG * (9.0 * h_daf * c + moisture)
 
 
 @dataclass(frozen=True)
@@ -66,9 +79,9 @@ class Fuel:
         return 1.0 - self.fixed_carbon_daf
 
     def lhv_j_kg(self, moisture: float, ash: float) -> float:
-        """Lower heating value of wet waste [J/kg] for moisture and ash mass fractions."""
-        c = 1.0 - moisture - ash
-        return c * self.hhv_daf_j_kg - LATENT_HEAT_25C_J_KG * (9.0 * self.h_daf * c + moisture)
+        """Lower heating value of wet waste [J/kg] for moisture and ash mass fractions [-] (floats or
+        arrays; :func:`lhv_j_kg`, run as Python)."""
+        return lhv_j_kg.py_func(moisture, ash, self.hhv_daf_j_kg, self.h_daf)
 
     def stoich_air_nm3_kg(self, moisture: float, ash: float) -> float:
         """Stoichiometric air [Nm3 per kg wet waste]."""
