@@ -61,7 +61,7 @@ WALL_OVER_SATURATION_K = 30.0
 _SAT, _FLOWS, _BED_OUT, _GAS, _F_OUT, _B_OUT = 0, 11, 15, 30, 34, 44
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def feed_composition(r, o):
     """(moisture, ash) [mass fractions] of the waste the feeder delivers now: the feed's own plus
     the hopper-mixing noise, moisture held in [FEED_MOISTURE_MIN, FEED_MOISTURE_MAX] and below
@@ -73,20 +73,20 @@ def feed_composition(r, o):
     return moisture, ash
 
 
-@njit(cache=True)
-def actuators_stage(r, u, rates, dt_s):
-    """Move every actuator position towards its command at its rate limit [unit/s]."""
+@njit(cache=True, inline="always")
+def actuators_stage(act, u, rates, dt_s):
+    """Move every actuator position ``act`` towards its command ``u`` at its rate limit [unit/s]."""
     for a in range(N_ACT):
-        d = u[a] - r.actuator[a]
+        d = u[a] - act[a]
         lim = rates[a] * dt_s
         if d > lim:
             d = lim
         elif d < -lim:
             d = -lim
-        r.actuator[a] += d
+        act[a] += d
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def take_feed(r, o, hopper, request_kg):
     """Remove up to ``request_kg`` from the bottom of the hopper (grab by grab); sets the feed's
     moisture and ash in ``o`` (kept from the last feed when nothing is taken). Returns kg taken."""
@@ -110,15 +110,16 @@ def take_feed(r, o, hopper, request_kg):
     return taken
 
 
-@njit(cache=True)
-def feeder_stage(r, o, hopper, dt_s):
-    """Feed rate [kg/s] the feeder delivers this step (none while the hopper bridges)."""
+@njit(cache=True, inline="always")
+def feeder_stage(r, o, hopper, feed_t_h, dt_s):
+    """Feed rate [kg/s] the feeder delivers this step at its position ``feed_t_h`` (none while the
+    hopper bridges)."""
     if r.bridged < 0.5:
-        return take_feed(r, o, hopper, r.actuator[0] / 3.6 * dt_s) / dt_s
+        return take_feed(r, o, hopper, feed_t_h / 3.6 * dt_s) / dt_s
     return 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def furnace_stage(r, bed_out, sa, aux_w, t_sat, cp, fp, gas_h, gas_cp, gas, f_out, k_tc, k_ref, k_o2):
     """Flame over the bed, furnace gas after the secondary air (into ``gas``, ``f_out``) and the lags
     of thermocouple, refractory and O2 analyser (factors ``k_*`` = 1 - exp(-dt/tau))."""
@@ -135,13 +136,13 @@ def furnace_stage(r, bed_out, sa, aux_w, t_sat, cp, fp, gas_h, gas_cp, gas, f_ou
     return t_furnace
 
 
-@njit(cache=True)
-def boiler_stage(r, gas, t_furnace, t_sat, f_out, pa, h_pa, h_ambient, sat, bp, gas_h, gas_cp, p_grid, h_grid,
-                 b_out):
+@njit(cache=True, inline="always")
+def boiler_stage(r, gas, t_furnace, t_sat, f_out, pa, h_pa, h_ambient, q_fw, sat, bp, gas_h, gas_cp, p_grid,
+                 h_grid, b_out):
     """Boiler passes, superheater and spray, steam-air preheater and the drum's derivatives.
 
-    Returns (q_drum [W], q_sh [W], drum steam [kg/s], preheater steam [kg/s], feedwater [kg/s],
-    turbine inlet pressure [MPa], turbine steam [kg/s], its enthalpy [J/kg], spray [kg/s],
+    ``q_fw``: feedwater [kg/s]. Returns (q_drum [W], q_sh [W], drum steam [kg/s], preheater steam
+    [kg/s], turbine inlet pressure [MPa], turbine steam [kg/s], its enthalpy [J/kg], spray [kg/s],
     dV_wt/dt [m3/s], dp/dt [MPa/s])."""
     boiler.gas_passes(gas, t_furnace, t_sat, r.fouling, bp, gas_h, gas_cp, b_out)
     q_drum = f_out[furnace.F_WALL_W] + b_out[3]
@@ -152,14 +153,13 @@ def boiler_stage(r, gas, t_furnace, t_sat, f_out, pa, h_pa, h_ambient, sat, bp, 
     q_preheat_w = pa * (h_pa - h_ambient)
     q_pre = max(q_preheat_w, 0.0) / (sat[boiler.S_H_S] - bp.feedwater_h_j_kg)
     q_steam = q_valve + q_pre
-    q_fw = r.actuator[4] / 3.6
     p_turb, q_turb, h_steam, spray = boiler.superheater(q_valve, q_sh, r.drum_pressure_mpa, sat[boiler.S_H_S],
                                                        bp, p_grid, h_grid)
     dv, dp = boiler.drum_derivatives(r.drum_water_volume_m3, r.drum_pressure_mpa, q_drum, q_fw, q_steam, sat, bp)
-    return q_drum, q_sh, q_steam, q_pre, q_fw, p_turb, q_turb, h_steam, spray, dv, dp
+    return q_drum, q_sh, q_steam, q_pre, p_turb, q_turb, h_steam, spray, dv, dp
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def drum_stage(r, dv, dp, q_drum, sat, bp, k_bubble, dt_s):
     """Advance drum water volume and pressure; the flash steam of a pressure change moves the
     bubbles under the level (swell on a falling pressure, shrink on a rising one). Returns the
@@ -172,17 +172,17 @@ def drum_stage(r, dv, dp, q_drum, sat, bp, k_bubble, dt_s):
     return q_evap
 
 
-@njit(cache=True)
-def fgt_stage(r, cp, k1, k2, dt_s):
+@njit(cache=True, inline="always")
+def fgt_stage(r, lime_kg_h, carbon_kg_h, cp, k1, k2, dt_s):
     """Sorbent lags (dosing -> reactor -> filter cake) and boiler fouling."""
-    r.lime_reactor_kg_h += (r.actuator[6] - r.lime_reactor_kg_h) * k1
+    r.lime_reactor_kg_h += (lime_kg_h - r.lime_reactor_kg_h) * k1
     r.lime_cake_kg_h += (r.lime_reactor_kg_h - r.lime_cake_kg_h) * k2
-    r.carbon_reactor_kg_h += (r.actuator[7] - r.carbon_reactor_kg_h) * k1
+    r.carbon_reactor_kg_h += (carbon_kg_h - r.carbon_reactor_kg_h) * k1
     r.carbon_cake_kg_h += (r.carbon_reactor_kg_h - r.carbon_cake_kg_h) * k2
     r.fouling = min(r.fouling + cp.fouling_rate_1_s * r.fouling_rate_scale * dt_s, cp.fouling_max)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trip_stage(r, level_m, t_furnace_k, cp):
     """Set the trip code: drum level low-low / high-high, flame loss (furnace gas temperature)."""
     if level_m < cp.trip_level_low_m:
@@ -199,6 +199,7 @@ def integrate(s, i, n_steps, dt_s, ph):
     steps done) on a trip."""
     r, o, bal = s.plant[i], s.out[i], s.balance[i]
     bed, hopper, u, scratch = s.bed[i], s.hopper[i], s.u[i], s.scratch[i]
+    act = r.actuator
     cp, gp, fp, bp, gas_h, gas_cp = ph.cp, ph.gp, ph.fp, ph.bp, ph.gas_h, ph.gas_cp
     sat = scratch[_SAT:_SAT + 11]
     flows = scratch[_FLOWS:_FLOWS + 4]
@@ -220,29 +221,30 @@ def integrate(s, i, n_steps, dt_s, ph):
     for step in range(n_steps):
         if r.trip != TRIP_NONE:
             return step
-        actuators_stage(r, u, ph.rates_per_s, dt_s)
-        feed_kg_s = feeder_stage(r, o, hopper, dt_s)
+        actuators_stage(act, u, ph.rates_per_s, dt_s)
+        feed_kg_s = feeder_stage(r, o, hopper, act[0], dt_s)
         moisture, ash = feed_composition(r, o)
         lhv = lhv_j_kg(moisture, ash, cp.hhv_daf_j_kg, cp.h_daf)
-        pa = r.actuator[2] / cp.nm3_h_per_kmol_s
-        sa = r.actuator[3] / cp.nm3_h_per_kmol_s
-        move = cp.n_cells / cp.residence_s * r.actuator[1] / 100.0
+        pa = act[2] / cp.nm3_h_per_kmol_s
+        sa = act[3] / cp.nm3_h_per_kmol_s
+        move = cp.n_cells / cp.residence_s * act[1] / 100.0
         push = cp.n_cells / cp.residence_s * cp.push_share * (feed_kg_s / cp.design_feed_kg_s - 1.0)
         grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, r.refractory_k, r.furnace_gas_k,
                    dt_s, gp, gas_h, gas_cp, ph.zone_split, flows, bed_out)
         saturation(r.drum_pressure_mpa, ph.sat, sat)
         t_sat = sat[boiler.S_T]
-        aux_w = r.actuator[8] * 1e6
+        aux_w = act[8] * 1e6
+        q_fw = act[4] / 3.6
         t_furnace = furnace_stage(r, bed_out, sa, aux_w, t_sat, cp, fp, gas_h, gas_cp, gas, f_out, k_tc, k_ref, k_o2)
-        (q_drum, q_sh, q_steam, q_pre, q_fw, p_turb, q_turb, h_steam, spray,
-         dv, dp) = boiler_stage(r, gas, t_furnace, t_sat, f_out, pa, h_pa, h_ambient, sat, bp, gas_h, gas_cp,
+        (q_drum, q_sh, q_steam, q_pre, p_turb, q_turb, h_steam, spray,
+         dv, dp) = boiler_stage(r, gas, t_furnace, t_sat, f_out, pa, h_pa, h_ambient, q_fw, sat, bp, gas_h, gas_cp,
                                 ph.p_grid, ph.h_target_grid, b_out)
         t_exit = b_out[2]
         flue_kg_s = balance_stage(bal, bed_out, f_out, gas, pa, sa, h_pa, h_sa, h_ambient, feed_kg_s, lhv, aux_w,
                                   t_furnace, t_exit, q_drum, q_sh, q_fw, q_steam, q_turb, h_steam, spray, q_pre, sat,
                                   gp, bp, gas_h, dt_s)
         q_evap = drum_stage(r, dv, dp, q_drum, sat, bp, k_bubble, dt_s)
-        fgt_stage(r, cp, k1, k2, dt_s)
+        fgt_stage(r, act[6], act[7], cp, k1, k2, dt_s)
         r.time_s += dt_s
         output_stage(o, gas, t_furnace, b_out, q_drum, q_sh, f_out, q_steam, q_turb, h_steam, p_turb, spray,
                      bed_out, gp, feed_kg_s, pa, sa, flue_kg_s, t_sat, q_pre)
@@ -253,7 +255,7 @@ def integrate(s, i, n_steps, dt_s, ph):
     return n_steps
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def balance_stage(bal, bed_out, f_out, gas, pa, sa, h_pa, h_sa, h_ambient, feed_kg_s, lhv, aux_w, t_furnace, t_exit,
                   q_drum, q_sh, q_fw, q_steam, q_turb, h_steam, spray, q_pre, sat, gp, bp, gas_h, dt_s):
     """Add this step's flows (before the drum state moves) to the balance counters; returns the
@@ -294,7 +296,7 @@ def balance_stage(bal, bed_out, f_out, gas, pa, sa, h_pa, h_sa, h_ambient, feed_
     return flue_kg_s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def output_stage(o, gas, t_furnace, b_out, q_drum, q_sh, f_out, q_steam, q_turb, h_steam, p_turb, spray, bed_out, gp,
                  feed_kg_s, pa, sa, flue_kg_s, t_sat, q_pre):
     """The step's algebraic outputs (``s.out[i]``), apart from the drum level."""
@@ -348,6 +350,13 @@ def sync(s, i, now, ph):
         integrate(s, i, 1, rest, ph)
         if r.trip != TRIP_NONE:
             r.time_s = now
+
+
+@njit(cache=True)
+def sync_and_refresh(s, i, now, ph):
+    """:func:`sync` to ``now``, then :func:`refresh_outputs` (the end of an advance)."""
+    sync(s, i, now, ph)
+    refresh_outputs(s, i, ph)
 
 
 @njit(cache=True)

@@ -111,7 +111,7 @@ def max_normals_per_advance(ep: EventParams, seconds: float) -> int:
 
 
 # ------------------------------------------------------------------ process bodies ---
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_normal(s, i):
     """The next standard normal of plant ``i``'s buffer."""
     r = s.plant[i]
@@ -153,7 +153,7 @@ def drop_grab(s, i, ep, slugs):
     r.crane_in_kg += mass
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def crane_body(s, i, now, ep, slugs):
     r = s.plant[i]
     level = r.hopper_mass_kg / ep.area_density_kg_m
@@ -164,14 +164,14 @@ def crane_body(s, i, now, ep, slugs):
     return now + CRANE_IDLE_CHECK_S
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mixing_body(s, i, now, ep):
     r = s.plant[i]
     r.mixing_noise = ep.mixing_phi * r.mixing_noise + ep.mixing_gain * next_normal(s, i)
     return now + MIXING_PERIOD_S
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cems_body(s, i, now, m):
     """One CEMS sample of the true stack values (:func:`sim.subsystems.cems.update`)."""
     r = s.plant[i]
@@ -185,13 +185,13 @@ def cems_body(s, i, now, m):
     return now + m.ep.cems_period_s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def soot_body(s, i, now, ep):
     s.plant[i].fouling *= ep.soot_keep
     return now + ep.soot_interval_s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def scenario_body(s, i, now, events):
     """Apply the scenario event at ``plant.event_index``; returns the next event's time (inf: none)."""
     r = s.plant[i]
@@ -213,7 +213,7 @@ def scenario_body(s, i, now, events):
     return events[e + 1, 0] if e + 1 < events.shape[0] else math.inf
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def fire(s, i, p, now, m):
     """Process ``p`` (``sim.state.PROCESSES``) of plant ``i`` runs at ``now``: the core is synced to
     ``now``, the body acts, and the process's next timeout is booked as SimPy books it
@@ -258,8 +258,7 @@ def advance_row(s, i, seconds, m):
             break
         fire(s, i, k, tk, m)
     r.now_s = stop
-    core.sync(s, i, stop, m.ph)
-    core.refresh_outputs(s, i, m.ph)
+    core.sync_and_refresh(s, i, stop, m.ph)
 
 
 @njit(cache=True)

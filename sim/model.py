@@ -24,7 +24,7 @@ from .subsystems.thermo import saturation
 from .units import ACTUATORS
 
 #: The compiled kernels a plant calls from Python (machine-code entries, see :func:`compiled`).
-Kernels = namedtuple("Kernels", ["fire", "sync", "refresh_outputs", "advance_rows", "measure", "truth",
+Kernels = namedtuple("Kernels", ["fire", "sync", "sync_and_refresh", "refresh_outputs", "advance_rows", "measure", "truth",
                                  "upcoming_mean", "drop_grab"])
 
 
@@ -96,6 +96,7 @@ class PlantModel:
             self._kernels = Kernels(
                 fire=compiled(events.fire, s, 0, 0, 0.0, m),
                 sync=compiled(core.sync, s, 0, 0.0, m.ph),
+                sync_and_refresh=compiled(core.sync_and_refresh, s, 0, 0.0, m.ph),
                 refresh_outputs=compiled(core.refresh_outputs, s, 0, m.ph),
                 advance_rows=compiled(events.advance_rows, s, np.zeros(1, dtype=bool), 0.0, m),
                 measure=compiled(readout.measure, s, 0, m.rp, m_out),

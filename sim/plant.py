@@ -36,7 +36,9 @@ from . import events
 from .config import PlantConfig, ScenarioConfig, load_plant, load_scenario
 from .model import PlantModel, stored_in
 from .readout import N_MEAS, N_TRUTH
-from .state import N_PROC
+from .state import N_PROC, PLANT_COLUMN
+
+_NOW, _NORMAL_POS = PLANT_COLUMN["now_s"], PLANT_COLUMN["normal_pos"]
 from .units import ACTUATORS, MEASUREMENTS, TRUTH
 
 _ACT_INDEX = {name: i for i, name in enumerate(ACTUATORS)}
@@ -63,6 +65,9 @@ class Plant:
         self._m = np.zeros(N_MEAS)
         self._t = np.zeros(N_TRUTH)
         self._row = np.zeros(1, dtype=np.int64)
+        self._values = self.state.plant_values[0]  # scalar fields by column (sim.state.PLANT_COLUMN)
+        self._normals_per_advance: dict[float, int] = {}
+        self._s, self._ph, self._finish = self.state.arrays, self.model.model.ph, self.kernels.sync_and_refresh
         self.reset(seed)
 
     # ------------------------------------------------------------------ construction ---
@@ -121,18 +126,18 @@ class Plant:
         """
         if not seconds > 0 or not math.isfinite(seconds):
             raise ValueError(f"advance(seconds): expected a positive finite duration, got {seconds!r}")
-        rec = self.state.plant[0]
-        end = float(rec["now_s"]) + seconds
-        needed = events.max_normals_per_advance(self.model.ep, seconds)
-        if rec["normal_pos"] > self.state.normals.shape[1] - needed:
+        v = self._values
+        end = v[_NOW] + seconds
+        needed = self._normals_per_advance.get(seconds)
+        if needed is None:
+            needed = self._normals_per_advance[seconds] = events.max_normals_per_advance(self.model.ep, seconds)
+        if v[_NORMAL_POS] > self.state.normals.shape[1] - needed:
             self.state.ensure_normals(self._row, needed)
         env = self._env
         while env.peek() < end:
             env.step()
-        rec["now_s"] = end
-        s, ph = self.state.arrays, self.model.model.ph
-        self.kernels.sync(s, 0, end, ph)
-        self.kernels.refresh_outputs(s, 0, ph)
+        v[_NOW] = end
+        self._finish(self._s, 0, end, self._ph)
 
     # ------------------------------------------------------------------ actuators ---
     def set_actuators(self, commands: dict[str, float]) -> None:
@@ -174,7 +179,7 @@ class Plant:
     @property
     def time_s(self) -> float:
         """Simulated time [s] since the start."""
-        return float(self.state.plant[0]["now_s"])
+        return float(self._values[_NOW])
 
     @property
     def trip(self) -> str | None:

@@ -109,6 +109,10 @@ PLANT_DTYPE = np.dtype([
     ("outputs_fresh", np.float64),         # 1 while ``stack``/``power`` belong to the state
 ])
 
+#: Column of each scalar field of PLANT_DTYPE in ``PlantState.plant_values``.
+PLANT_COLUMN = {name: PLANT_DTYPE.fields[name][1] // 8 for name in PLANT_DTYPE.names
+                if PLANT_DTYPE.fields[name][0].shape == ()}
+
 #: Cumulative balance counters since t = 0: masses [kg], energies [J].
 BALANCE_DTYPE = np.dtype([(name, np.float64) for name in (
     "waste_kg", "air_kg", "aux_fuel_kg", "flue_kg", "ash_kg", "feedwater_kg", "drum_steam_kg", "spray_kg",
@@ -169,13 +173,12 @@ class PlantState:
             cems_filtered=np.zeros((n, N_CEMS)), cems_reading=np.zeros((n, N_CEMS)),
             stack=np.zeros((n, stack.S_SIZE)), power=np.zeros((n, turbine.P_SIZE)),
             normals=np.zeros((n, max(int(n_normals), 1))), scratch=np.zeros((n, SCRATCH_SIZE)))
+        for name, array in zip(FIELDS, self.arrays):  # state.plant, state.bed, ... (the same arrays)
+            setattr(self, name, array)
+        #: ``plant`` as a float64 array of shape (n, PLANT_WIDTH): scalar fields by their column
+        #: (:data:`PLANT_COLUMN`), cheaper to read from Python than a record.
+        self.plant_values = self.plant.view(np.float64).reshape(self.n, -1)
         self.rngs: list[np.random.Generator | None] = [None] * self.n
-
-    def __getattr__(self, name: str):
-        arrays = self.__dict__.get("arrays")
-        if arrays is not None and name in FIELDS:
-            return getattr(arrays, name)
-        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     def copy_row(self, i: int, other: "PlantState", j: int = 0) -> None:
         """Make row ``i`` a copy of row ``j`` of ``other`` (same shapes); the generator is shared,
@@ -213,7 +216,7 @@ class PlantState:
 
     def trip_reason(self, i: int) -> str | None:
         """None while plant ``i`` runs, else the reason of its trip."""
-        code = int(self.plant[i]["trip"])
+        code = int(self.plant_values[i, _TRIP])
         return None if code == TRIP_NONE else TRIP_REASONS[code]
 
     def snapshot(self) -> dict:
@@ -233,6 +236,9 @@ class PlantState:
             rng = np.random.default_rng()
             rng.bit_generator.state = copy.deepcopy(st)
             self.rngs.append(rng)
+
+
+_TRIP = PLANT_COLUMN["trip"]
 
 
 def first_timeouts(rec, next_times: list[float]) -> None:

@@ -348,7 +348,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self.readout_constants = EnvConstants(float(self._design_net_power_mw), float(self._episode_s),
                                               self.observation_noise, self._obs_ref, self._obs_inv_scale)
         self._weights = self.reward_weights.as_array()
-        self._readout_entry = None
+        self._bind_plant()
         self._m = self.plant.measurements        # the latest measurements (what info carries)
 
     def _observation_box(self, n_extra: int) -> spaces.Box:
@@ -393,7 +393,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         p = self.plant
         normals = p.normals(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
         obs = np.zeros(self.observation_space.shape, dtype=np.float32)
-        args = (stepped, p.state.arrays, 0, p.model.model, self.readout_constants, self._commands, self._action,
+        args = (stepped, self._state_arrays, 0, self._readout_params, self.readout_constants, self._commands, self._action,
                 self._last_action, tripped_before, normals, self._weights, self._mv, self._tv, self._rv, obs,
                 self._diff)
         if self._readout_entry is None:  # resolve numba's type dispatch once (sim.model.compiled)
@@ -402,10 +402,21 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self._m = dict(zip(MEASUREMENTS, self._mv.tolist()))
         return self._observation(obs), reward, terminated, truncated
 
+    def _bind_plant(self) -> None:
+        """Cache what every step reads of the plant (its state arrays are reset in place)."""
+        self._readout_entry = None  # compiled machine code, resolved at the first readout
+        self._state_arrays, self._readout_params = self.plant.state.arrays, self.plant.model.model.rp
+        self._commands_held = self.plant.state.u[0]
+
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_readout_entry"] = None  # compiled machine code: resolved again after unpickling
+        for name in ("_readout_entry", "_state_arrays", "_readout_params", "_commands_held"):
+            del state[name]
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._bind_plant()
 
     def render(self):
         if self.render_mode != "ansi":
@@ -425,7 +436,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         p, mv = self.plant, self._mv
         return {
             "measurements": self._m,
-            "actuators": dict(zip(ACTUATORS, p.state.u[0].tolist())),
+            "actuators": dict(zip(ACTUATORS, self._commands_held.tolist())),
             "truth": dict(zip(TRUTH, self._tv.tolist())),
             "reward_terms": dict(zip(TERMS, self._rv.tolist())),
             "violations": {"furnace_below_850": bool(mv[_I_FURNACE] < FURNACE_MIN_TEMP_DEGC),

@@ -19,7 +19,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .. import core, readout
+from .. import readout
 from ..state import TRIP_NONE
 from ..units import ACTUATORS, MEASUREMENTS
 from .reward import reward_kernel
@@ -38,22 +38,22 @@ EnvConstants = namedtuple("EnvConstants", ["design_net_power_mw", "episode_s", "
 
 
 @njit(cache=True)
-def env_readout(stepped, s, i, m, ec, cmd, act, last, trip_before, normals, w, mv, tv, rv, obs, diff):
+def env_readout(stepped, s, i, rp, ec, cmd, act, last, trip_before, normals, w, mv, tv, rv, obs, diff):
     """Fill ``mv``, ``tv``, ``rv`` and ``obs[:n_norm + 2 + N_ACT]`` of plant ``i``; return
     (reward, terminated, truncated).
 
     ``stepped``: after a control step (reward terms from ``cmd``, the physical commands held,
     ``act`` and ``last``, this and the previous normalised action; ``last`` then becomes ``act``)
-    or after a reset (terms and reward 0, not terminated nor truncated). ``m``: the
-    :class:`sim.events.Model`; ``trip_before``: the plant had tripped before the step;
+    or after a reset (terms and reward 0, not terminated nor truncated); the plant's outputs are
+    fresh then (``Plant.advance`` and the start state refresh them). ``rp``: the model's
+    :class:`sim.readout.ReadoutParams`; ``trip_before``: the plant had tripped before the step;
     ``normals``: the observation-noise draws (``N_MEAS`` of them, read only when the noise is
     > 0); ``diff``: scratch of length ``N_ACT``.
     """
     r = s.plant[i]
     now = r.now_s
-    core.refresh_outputs(s, i, m.ph)
-    readout.measure(s, i, m.rp, mv)
-    readout.truth(s, i, m.rp, tv)
+    readout.measure(s, i, rp, mv)
+    readout.truth(s, i, rp, tv)
     setpoint = r.steam_setpoint_t_h
     reward, terminated, truncated = 0.0, False, False
     if stepped:
@@ -73,8 +73,8 @@ def env_readout(stepped, s, i, m, ec, cmd, act, last, trip_before, normals, w, m
     for k in range(N_MEAS):
         v[k] = mv[k]
     v[N_MEAS] = setpoint
-    if m.rp.has_forecast:
-        f = readout.upcoming_mean(s, i, s.moisture_est_pct[i], m.rp.forecast_horizon_min)
+    if rp.has_forecast:
+        f = readout.upcoming_mean(s, i, s.moisture_est_pct[i], rp.forecast_horizon_min)
         v[N_MEAS + 1] = f if f == f else ref[N_MEAS + 1]
     for k in range(n_norm):
         v[k] = (v[k] - ref[k]) * inv_scale[k]

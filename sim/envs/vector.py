@@ -66,7 +66,7 @@ def _outputs(mode, s, m, ec, CMD, ACT, LAST, TRIP_BEFORE, w, M, T, R, REW, OBS, 
         normals = s.normals[i, pos:]
         if ec.noise_std > 0.0:
             r.normal_pos = pos + N_MEAS
-        REW[i], TERM[i], TRUNC[i] = env_readout(mode[i] == _STEPPED, s, i, m, ec, CMD[i], ACT[i], LAST[i],
+        REW[i], TERM[i], TRUNC[i] = env_readout(mode[i] == _STEPPED, s, i, m.rp, ec, CMD[i], ACT[i], LAST[i],
                                                 TRIP_BEFORE[i], normals, w, M[i], T[i], R[i], OBS[i], diff)
 
 
