@@ -57,7 +57,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.config import ConfigError as _SimConfigError
-from sim.config import _format_errors  # the project's one wording of validation errors
+from sim.config import format_errors  # the project's one wording of validation errors
 from sim.config import load_scenario
 from sim.units import ACTUATORS
 
@@ -257,7 +257,7 @@ def validate(data: dict, source: str = "<dict>") -> TrainConfig:
     try:
         return TrainConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_errors(err, source)) from None
+        raise ConfigError(format_errors(err, source)) from None
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:

@@ -354,7 +354,9 @@ class ScenarioConfig(_Strict):
 
 
 # -------------------------------------------------------------------------------- loading ---
-def _format_errors(err: ValidationError, source: str) -> str:
+def format_errors(err: ValidationError, source: str) -> str:
+    """The project's one wording of a validation error: one line per bad field (dotted path, what
+    came, what was expected), headed by the source (file or "dict")."""
     lines = [f"invalid config {source}:"]
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(top level)"
@@ -394,7 +396,7 @@ def _load(model: type[BaseModel], kind: str, name_or_path: str | Path | dict, ov
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_errors(err, source)) from None
+        raise ConfigError(format_errors(err, source)) from None
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
@@ -421,10 +423,27 @@ def load_scenario(name_or_path: str | Path | dict = "steady_design", overrides: 
     """
     if isinstance(name_or_path, ScenarioConfig):
         return name_or_path
-    if isinstance(name_or_path, str) and name_or_path.startswith("from_log:"):
-        from .replay.fromlog import scenario_path  # lazy: sim.replay builds on this module
-        name_or_path = scenario_path(name_or_path)
+    if isinstance(name_or_path, str) and name_or_path.startswith(FROM_LOG_PREFIX):
+        name_or_path = from_log_scenario_path(name_or_path)
     return _load(ScenarioConfig, "scenarios", name_or_path, overrides)
+
+
+#: Scenario names with this prefix name a folder written by ``scripts/replay.py estimate``.
+FROM_LOG_PREFIX = "from_log:"
+
+
+def from_log_scenario_path(name: str) -> Path:
+    """The scenario YAML behind ``from_log:PATH``: PATH is a folder written by
+    :func:`sim.replay.estimate.write_scenario` (``scripts/replay.py estimate --out DIR``) or
+    its ``scenario.yaml``. FileNotFoundError naming PATH otherwise."""
+    spec = name[len(FROM_LOG_PREFIX):]
+    path = Path(spec)
+    if path.is_dir():
+        path = path / "scenario.yaml"
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario {name!r}: expected a folder written by 'scripts/replay.py estimate' "
+                                f"(holding scenario.yaml) or that YAML file; {spec!r} is neither")
+    return path
 
 
 def to_dict(cfg: BaseModel) -> dict[str, Any]:

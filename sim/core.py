@@ -32,7 +32,8 @@ from numba import njit
 from .state import N_ACT, TRIP_FLAME_LOSS, TRIP_LEVEL_HIGH, TRIP_LEVEL_LOW, TRIP_NONE
 from .subsystems import boiler, furnace, grate, stack, turbine
 from .subsystems.thermo import air_enthalpy_j_kmol, gas_enthalpy_w, saturation
-from .subsystems.waste import M_AIR, lhv_j_kg
+from .subsystems.chemistry import M_AIR
+from .subsystems.waste import lhv_j_kg
 
 #: Feed moisture after the hopper-mixing noise is held in this range [mass fraction] (the noise
 #: is Gaussian; waste outside it does not reach a grate), and moisture + ash below FEED_WET_ASH_MAX.

@@ -20,8 +20,8 @@ from .properties import P_SH_GRID_MPA, T_SH_GRID_DEGC, tables
 from .state import PlantState, TRIP_NONE, TRIP_REASONS
 from .subsystems import boiler, furnace, grate, stack, turbine
 from .subsystems.thermo import SIGMA_W_M2K4, air_enthalpy_j_kmol, gas_heat_capacity_w_k, saturation
-from .subsystems.waste import (AIR_N2_FRAC, AIR_O2_FRAC, AUX_BURNER_LAMBDA, AUX_FUEL_LHV_J_KG,
-                               CHAR_HEAT_J_KG, LATENT_HEAT_25C_J_KG, M_C, M_H2O, Fuel, make_fuel)
+from .subsystems.chemistry import AIR_N2_FRAC, AIR_O2_FRAC, M_C, M_CL, M_H2O, M_LIME, M_N, M_S, M_UREA
+from .subsystems.waste import AUX_BURNER_LAMBDA, AUX_FUEL_LHV_J_KG, CHAR_HEAT_J_KG, LATENT_HEAT_25C_J_KG, Fuel, make_fuel
 from .units import ACTUATORS, NM3_PER_KMOL, degc_to_k
 
 #: Warm-up used to find the steady state [s]: bed alone, then the full core (residence 1 h).
@@ -196,11 +196,11 @@ def _reagent_design(cfg: PlantConfig, fuel: Fuel, feed_kg_s: float, vol_kg_s: fl
     """Design reagent rates: urea at NSR 1.0 on the raw NOx, lime at SR 1.8 on the acid gases,
     activated carbon 0.45 kg per tonne of waste (domain §6: 0.3-0.6 kg/t)."""
     fz, fg = cfg.furnace, cfg.fgt
-    nox_kmol_s = fz.nox_fuel_n_conversion * vol_kg_s * fuel.vol_n_frac / 14.007
-    urea = 1.0 * nox_kmol_s / 2.0 * 60.06 * 3600.0
-    hcl = vol_kg_s * fuel.vol_cl_frac * (1 - fg.chlorine_ash_retention) / 35.45
-    so2 = vol_kg_s * fuel.vol_s_frac * (1 - fg.sulphur_ash_retention) / 32.06
-    lime = 1.8 * (0.5 * hcl + so2) * 74.09 * 3600.0
+    nox_kmol_s = fz.nox_fuel_n_conversion * vol_kg_s * fuel.vol_n_frac / M_N
+    urea = 1.0 * nox_kmol_s / 2.0 * M_UREA * 3600.0
+    hcl = vol_kg_s * fuel.vol_cl_frac * (1 - fg.chlorine_ash_retention) / M_CL
+    so2 = vol_kg_s * fuel.vol_s_frac * (1 - fg.sulphur_ash_retention) / M_S
+    lime = 1.8 * (0.5 * hcl + so2) * M_LIME * 3600.0
     return {"urea_kg_h": urea, "lime_kg_h": lime, "carbon_kg_h": 0.45 * feed_kg_s * 3.6}
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 from . import core
-from .state import N_CEMS, N_PROC, P_CEMS, P_CRANE, P_MIXING, P_SCENARIO, P_SOOT
+from .state import N_CEMS, N_PROC, P_CEMS, P_CRANE, P_MIXING, P_SOOT
 from .subsystems import cems
 
 #: Period of the hopper-mixing noise update [s] (the noise's correlation time is minutes).

@@ -96,7 +96,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sim.units import ACTUATORS, REFERENCE_O2_DRY_PCT, to_reference_o2
+from .subsystems.cems import CHANNELS
+from .units import ACTUATORS, FURNACE_MIN_TEMP_DEGC, REFERENCE_O2_DRY_PCT, to_reference_o2
 
 __all__ = [
     "compute",
@@ -137,11 +138,8 @@ MIN_BLOCK_COVERAGE = 0.75
 #: 2010/75/EU Annex VI Part 8 (c): no more than 5 half-hourly means discarded, i.e. >= 43 of 48.
 DAILY_RULE: Mapping[str, tuple[str, int]] = {"gb18485": ("1h", 20), "eu_ied": ("30min", 43)}
 #: Channels written by the stack CEMS, masked where ``cems_valid`` is 0.
-CEMS_CHANNELS: tuple[str, ...] = ("co_mg_nm3", "nox_mg_nm3", "so2_mg_nm3", "hcl_mg_nm3", "dust_mg_nm3",
-                                  "nh3_mg_nm3")
-#: Minimum furnace temperature after the last air injection [degC] (domain.md §7; GB 18485-2014
-#: counts 5-minute averages below it, EU IED Art. 50(2) requires >= 850 degC for 2 s).
-FURNACE_MIN_TEMP_DEGC = 850.0
+#: (the CEMS's own channels, :data:`sim.subsystems.cems.CHANNELS`)
+CEMS_CHANNELS: tuple[str, ...] = CHANNELS
 #: Averaging window of China's furnace-temperature rule (domain.md §7).
 FURNACE_WINDOW = "5min"
 

@@ -128,8 +128,9 @@ class PlantModel:
         r["tc_drift_start_s"], r["tc_drift_rate_k_h"] = math.nan, 0.0
         r["steam_setpoint_t_h"] = sc.steam_setpoint_t_h or b.design_steam_t_h
         level_mass = cfg.hopper.initial_level_m * self.ep.area_density_kg_m
-        s, m = state.arrays, self.model
+        s, m, row = state.arrays, self.model, np.array([i])
         while r["hopper_mass_kg"] < level_mass:
+            state.ensure_normals(row, 3)  # a grab draws up to 3 normals
             k.drop_grab(s, int(i), m.ep, m.slugs)
         r["crane_in_kg"] = 0.0
         r["outputs_fresh"] = 0.0

@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.config import CONFIG_ROOT, ConfigError, _format_errors
+from sim.config import CONFIG_ROOT, ConfigError, format_errors
 from sim.units import ACTUATORS, MEASUREMENTS
 
 from .units import PHYSICAL_RANGES, channel_unit, conversion, normalise_unit
@@ -177,5 +177,5 @@ def load_tagmap(name_or_path: str | Path | dict) -> TagMap:
     try:
         return TagMap.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_format_errors(err, source).replace("invalid config", "invalid tag map")) from None
+        raise ConfigError(format_errors(err, source).replace("invalid config", "invalid tag map")) from None
 

@@ -18,12 +18,11 @@ from collections import namedtuple
 
 from numba import njit
 
-from .thermo import SIGMA_W_M2K4, air_enthalpy_j_kmol, gas_enthalpy_w, gas_heat_capacity_w_k
+from .chemistry import AIR_N2_FRAC, AIR_O2_FRAC, M_CH4, M_UREA
+from .thermo import air_enthalpy_j_kmol, gas_enthalpy_w, gas_heat_capacity_w_k
 from .grate import (OUT_CO2, OUT_GAS_ENTHALPY_W, OUT_H2O, OUT_N2, OUT_O2, OUT_RADIATION_W,
                     OUT_VOLATILES_KG_S)
 
-#: Methane molar mass [kg/kmol]; the auxiliary burner fires natural gas taken as CH4.
-M_CH4 = 16.043
 T_REF_K = 298.15
 NEWTON_ITERATIONS = 4
 #: Cap of the CO exponent (e^12 ~ 1.6e5 x the reference): keeps a cold, air-starved furnace finite.
@@ -50,9 +49,9 @@ def _mix_and_burn(bed_out, air_kmol_s, aux_w, p, gas):
     returns (volatiles burnt [kg/s], burnt share [-], CH4 [kg/s], burner air [kmol/s])."""
     aux_kg_s = aux_w / p.aux_lhv_j_kg
     n_ch4 = aux_kg_s / M_CH4
-    aux_air = 2.0 * n_ch4 * p.aux_lambda / 0.2095
-    gas[0] = bed_out[OUT_N2] + 0.7905 * (air_kmol_s + aux_air)
-    gas[1] = bed_out[OUT_O2] + 0.2095 * (air_kmol_s + aux_air) - 2.0 * n_ch4
+    aux_air = 2.0 * n_ch4 * p.aux_lambda / AIR_O2_FRAC
+    gas[0] = bed_out[OUT_N2] + AIR_N2_FRAC * (air_kmol_s + aux_air)
+    gas[1] = bed_out[OUT_O2] + AIR_O2_FRAC * (air_kmol_s + aux_air) - 2.0 * n_ch4
     gas[2] = bed_out[OUT_CO2] + n_ch4
     gas[3] = bed_out[OUT_H2O] + 2.0 * n_ch4
     r_v = bed_out[OUT_VOLATILES_KG_S]
@@ -156,7 +155,7 @@ def sncr(nox_kmol_s, urea_kg_h, temp_degc, fp) -> tuple[float, float]:
     950-1,000 degC, domain.md §6). NH3 that did not react: above the oxidation temperature it
     burns to NO; below, it slips (part is captured downstream).
     """
-    nh3 = 2.0 * urea_kg_h / 3600.0 / 60.06
+    nh3 = 2.0 * urea_kg_h / 3600.0 / M_UREA
     if nox_kmol_s <= 0.0:
         return 0.0, nh3 * (1 - fp.nh3_capture_frac)
     nsr = nh3 / nox_kmol_s

@@ -36,6 +36,7 @@ from collections import namedtuple
 
 from numba import njit
 
+from .chemistry import AIR_N2_FRAC, AIR_O2_FRAC
 from .thermo import SIGMA_W_M2K4, air_enthalpy_j_kmol, gas_enthalpy_w, gas_heat_capacity_w_k
 
 #: Universal gas constant [J/mol/K].
@@ -56,15 +57,6 @@ WATER, VOLATILES, CHAR, ASH, SENSIBLE = 0, 1, 2, 3, 4
 (OUT_N2, OUT_O2, OUT_CO2, OUT_H2O, OUT_VOLATILES_KG_S, OUT_GAS_ENTHALPY_W, OUT_RADIATION_W,
  OUT_CHAR_BURNT_KG_S, OUT_DISCHARGE_KG_S, OUT_DISCHARGE_ENERGY_W, OUT_DISCHARGE_CHAR_KG_S,
  OUT_DISCHARGE_ASH_KG_S, OUT_WATER_KG_S, OUT_BED_VOLATILES_KG_S, OUT_SIZE) = range(15)
-
-
-@njit(cache=True)
-def cell_temperature_k(bed, i, p, fallback_k):
-    """Bed temperature of cell i [K]; an (almost) empty cell takes ``fallback_k``."""
-    m = bed[WATER, i] + bed[VOLATILES, i] + bed[CHAR, i] + bed[ASH, i]
-    if m < p.min_cell_mass_kg:
-        return fallback_k
-    return T_REF_K + bed[SENSIBLE, i] / (m * p.cp_j_kg_k)
 
 
 @njit(cache=True)
@@ -99,10 +91,10 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         t_rad4 = t_flame4 if i < p.flame_cells else t_gas4
         m = bed[WATER, i] + bed[VOLATILES, i] + bed[CHAR, i] + bed[ASH, i]
         pa_i = pa_kmol_s * zone_split[i]
-        o2_i = 0.2095 * pa_i
+        o2_i = AIR_O2_FRAC * pa_i
         if m < p.min_cell_mass_kg:
             # Empty cell: air passes through unchanged.
-            out[OUT_N2] += 0.7905 * pa_i
+            out[OUT_N2] += AIR_N2_FRAC * pa_i
             out[OUT_O2] += o2_i
             out[OUT_GAS_ENTHALPY_W] += pa_i * h_air_in
             continue
@@ -129,7 +121,7 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         if r_vb * p.vol_o2_demand > o2_left:
             r_vb = max(o2_left, 0.0) / p.vol_o2_demand
         # Gas leaving the cell at the bed temperature (air minus O2 burnt plus products).
-        flows[0] = 0.7905 * pa_i + r_vb * p.vol_n2
+        flows[0] = AIR_N2_FRAC * pa_i + r_vb * p.vol_n2
         flows[1] = o2_left - r_vb * p.vol_o2_demand
         flows[2] = n_c + r_vb * p.vol_co2
         flows[3] = r_vb * p.vol_h2o

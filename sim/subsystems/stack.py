@@ -20,11 +20,10 @@ from collections import namedtuple
 
 from numba import njit
 
-from ..units import NM3_PER_KMOL, O2_CLIP_PCT, REFERENCE_O2_DRY_PCT
+from ..units import FURNACE_MIN_TEMP_DEGC, NM3_PER_KMOL, O2_CLIP_PCT, REFERENCE_O2_DRY_PCT
+from .chemistry import M_HCL, M_LIME, M_NH3, M_NO2, M_SO2
 from . import furnace
 
-#: Molar masses [kg/kmol] (IUPAC); lime is Ca(OH)2.
-M_NO2, M_SO2, M_HCL, M_NH3, M_LIME = 46.006, 64.06, 36.46, 17.031, 74.09
 #: Shape of the dioxin proxy (a project convention for ranking controllers, not fitted data):
 #: formation grows with sqrt(CO / CO_ref) and by +100 % per 50 K below 850 degC, and de novo
 #: synthesis peaks at a boiler exit of 350 degC with an 80 K Gaussian half-width (the
@@ -85,7 +84,7 @@ def stack_values(n2, o2, co2, t_furnace_degc, t_exit_degc, volatiles_kg_s, burn_
     co = furnace.co_mg_nm3(o2_dry, t_furnace_degc, secondary_frac, burn_frac, sp)
 
     dose_mg_nm3 = carbon_kg_h / 3.6 / max(dry_nm3_s, 1e-9)  # kg/h -> mg/s over Nm3/s
-    cold = max(0.0, 850.0 - t_furnace_degc) / DIOXIN_COLD_K
+    cold = max(0.0, FURNACE_MIN_TEMP_DEGC - t_furnace_degc) / DIOXIN_COLD_K
     de_novo = math.exp(-((t_exit_degc - DE_NOVO_PEAK_DEGC) / DE_NOVO_WIDTH_K) ** 2)
     dioxin_raw = (sp.dioxin_base_ng_nm3 * math.sqrt(max(co, 0.0) / sp.co_base_mg_nm3) * (1.0 + cold)
                   + sp.dioxin_de_novo_ng_nm3 * de_novo)

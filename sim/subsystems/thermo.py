@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from .chemistry import AIR_N2_FRAC, AIR_O2_FRAC
 from ..properties import P_SAT_MIN_MPA, P_SAT_STEP_MPA, T_GAS_MIN_K, T_GAS_STEP_K
 
 #: Stefan-Boltzmann constant [W/m2/K4] (CODATA 2018).
@@ -53,7 +54,7 @@ def air_enthalpy_j_kmol(t_k, gas_h):
     i, w = _gas_index(t_k, gas_h.shape[1])
     n2 = gas_h[0, i] + w * (gas_h[0, i + 1] - gas_h[0, i])
     o2 = gas_h[1, i] + w * (gas_h[1, i + 1] - gas_h[1, i])
-    return 0.7905 * n2 + 0.2095 * o2
+    return AIR_N2_FRAC * n2 + AIR_O2_FRAC * o2
 
 
 @njit(cache=True)

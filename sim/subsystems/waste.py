@@ -23,18 +23,13 @@ import numpy as np
 from numba import njit
 
 from ..config import WasteDesign
+from ..units import NM3_PER_KMOL
+from .chemistry import AIR_N2_FRAC, AIR_O2_FRAC, M_C, M_CL, M_H, M_H2O, M_N2, M_O2, M_S
 
-#: Molar masses [kg/kmol].
-M_C, M_H, M_O, M_N, M_S, M_CL = 12.011, 1.008, 15.999, 14.007, 32.06, 35.45
-M_H2O, M_O2, M_N2, M_CO2, M_NO2, M_SO2, M_HCL = 18.015, 31.998, 28.014, 44.009, 46.006, 64.06, 36.46
 #: Enthalpy of vaporisation of water at 25 degC [J/kg] (ISO 1928 LHV basis).
 LATENT_HEAT_25C_J_KG = 2.442e6
 #: Heat of combustion of carbon to CO2 [J/kg C] (393.5 kJ/mol, NIST-JANAF).
 CHAR_HEAT_J_KG = 393.5e6 / M_C
-#: Air: O2 and N2 (+Ar lumped) mole fractions (dry air, ISO 2533).
-AIR_O2_FRAC, AIR_N2_FRAC = 0.2095, 0.7905
-#: Molar mass of dry air [kg/kmol] (ISO 2533).
-M_AIR = 28.96
 #: Natural gas of the auxiliary burner taken as methane: LHV [J/kg] (NIST) and burner lambda.
 AUX_FUEL_LHV_J_KG = 50.0e6
 AUX_BURNER_LAMBDA = 1.1
@@ -88,17 +83,17 @@ class Fuel:
         c = 1.0 - moisture - ash
         o2 = c * (self.volatile_daf * self.vol_o2_demand_kmol_kg
                   + self.fixed_carbon_daf * self.char_o2_demand_kmol_kg)
-        return o2 / AIR_O2_FRAC * 22.414
+        return o2 / AIR_O2_FRAC * NM3_PER_KMOL
 
     def flue_gas(self, moisture: float, ash: float, excess_air: float) -> dict[str, float]:
         """Wet flue gas of complete combustion per kg waste: volume [Nm3/kg] and O2 wet/dry [vol %]."""
         c = 1.0 - moisture - ash
         gas = c * (self.volatile_daf * self.vol_gas_kmol_kg + self.fixed_carbon_daf * self.char_gas_kmol_kg)
         gas = gas + np.array([0.0, 0.0, 0.0, moisture / M_H2O])
-        o2_air = excess_air * self.stoich_air_nm3_kg(moisture, ash) / 22.414 * AIR_O2_FRAC
+        o2_air = excess_air * self.stoich_air_nm3_kg(moisture, ash) / NM3_PER_KMOL * AIR_O2_FRAC
         gas = gas + o2_air * np.array([AIR_N2_FRAC / AIR_O2_FRAC, 1.0, 0.0, 0.0])
         total = gas.sum()
-        return {"volume_nm3_kg": total * 22.414, "o2_wet_pct": 100 * gas[1] / total,
+        return {"volume_nm3_kg": total * NM3_PER_KMOL, "o2_wet_pct": 100 * gas[1] / total,
                 "o2_dry_pct": 100 * gas[1] / (total - gas[3])}
 
 
