@@ -406,8 +406,9 @@ def _format_errors(err: ValidationError, source: str) -> str:
             lines.append(f"  {field}: unknown key (value {value!r})")
         elif e["type"] == "missing":
             lines.append(f"  {field}: missing")
-        else:
-            lines.append(f"  {field}: {e['msg']} (got {value!r})")
+        else:  # a section-level rule (a validator) names its values itself: no dump of the section
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"  {field}: {msg}" if isinstance(value, (dict, list, tuple)) else f"  {field}: {msg} (got {value!r})")
     return "\n".join(lines)
 
 
