@@ -398,18 +398,19 @@ class ScenarioConfig(_Strict):
 
 # -------------------------------------------------------------------------------- loading ---
 def _format_errors(err: ValidationError, source: str) -> str:
-    lines = [f"invalid config {source}:"]
+    """One line: ``invalid config SOURCE: FIELD: what was expected (got VALUE); FIELD: ...``."""
+    problems = []
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(top level)"
         value = e.get("input")
         if e["type"] == "extra_forbidden":
-            lines.append(f"  {field}: unknown key (value {value!r})")
+            problems.append(f"{field}: unknown key (value {value!r})")
         elif e["type"] == "missing":
-            lines.append(f"  {field}: missing")
+            problems.append(f"{field}: missing")
         else:  # a section-level rule (a validator) names its values itself: no dump of the section
             msg = e["msg"].removeprefix("Value error, ")
-            lines.append(f"  {field}: {msg}" if isinstance(value, (dict, list, tuple)) else f"  {field}: {msg} (got {value!r})")
-    return "\n".join(lines)
+            problems.append(f"{field}: {msg}" if isinstance(value, (dict, list, tuple)) else f"{field}: {msg} (got {value!r})")
+    return f"invalid config {source}: " + "; ".join(problems)
 
 
 def read_yaml(path: str | Path, what: str = "config", loader: type = yaml.SafeLoader):
