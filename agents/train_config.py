@@ -170,6 +170,27 @@ class EnvConfig(_Strict):
             raise ValueError(f"kwargs: {sorted(reserved)} are set by env.plant/env.scenarios/env.episode_hours")
         return self
 
+    @model_validator(mode="after")
+    def _known_kwargs(self):
+        """Every key of ``kwargs`` is a keyword of the env class (its values are checked when the
+        env is made: a bad one is a ConfigError naming it)."""
+        known = _env_keywords(self.id) - {"plant", "scenario", "episode_hours"}
+        unknown = sorted(set(self.kwargs) - known)
+        if unknown:
+            raise ValueError(f"kwargs: {unknown} are not keywords of {self.id!r}: expected some of {sorted(known)}")
+        return self
+
+
+def _env_keywords(env_id: str) -> set[str]:
+    """The keyword arguments the class registered as ``env_id`` and its base classes take."""
+    import gymnasium
+    from gymnasium.envs.registration import load_env_creator
+
+    cls = load_env_creator(gymnasium.spec(env_id).entry_point)
+    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {name for klass in cls.__mro__ if "__init__" in vars(klass)
+            for name, p in inspect.signature(klass.__init__).parameters.items() if p.kind in kinds and name != "self"}
+
 
 class VecEnvConfig(_Strict):
     kind: Literal["dummy", "subproc"] = "dummy"

@@ -189,6 +189,12 @@ CASES = [
      ["normalize.clip_obs", "finite number"], False),
     ("train-scenario-unknown", "train", ["--config", "{train_nan.yaml}", "--out", "{out}", "env.scenarios=[nope]"],
      ["unknown scenario 'nope'"], False),
+    ("train-env-kwarg-unknown", "train", ["--config", "{train_nan.yaml}", "--out", "{out}", "env.kwargs.obs_noise=0.1"],
+     ["env: kwargs: ['obs_noise'] are not keywords of 'WtE/IncineratorSupervisory-v0'"], False),
+    ("train-env-kwarg-nan", "train", ["--config", "{train_nan.yaml}", "--out", "{out}", "--no-progress",
+                                      "env.kwargs.observation_noise=.nan", "total_timesteps=64", "algo.n_steps=32",
+                                      "algo.batch_size=32"],
+     ["observation_noise=nan: expected a finite number >= 0"], False),  # refused when the env is made: no run folder
     # evaluate
     ("eval-missing-run", "evaluate", ["/no/such/run", "--out", "{out}"],
      ["training config /no/such/run/config.yaml does not exist"], True),
@@ -238,6 +244,21 @@ def test_bad_input_is_one_line_and_exit_2(files, tmp_path, capfd, script, argv, 
     assert not out.exists() and not out.with_name("out.partial").exists()  # nothing written, not even a folder
     assert {p: p.read_bytes() for p in files["dir"].rglob("*") if p.is_file()} == before  # inputs untouched
     assert not any(p.name.endswith(".partial") for p in files["dir"].iterdir())
+
+
+def test_non_finite_log_values_are_removed_and_reported(tmp_path):
+    from sim.replay import DataQualityWarning, load_log
+
+    log_path = tmp_path / "log.csv"
+    rows = ["66.0", "inf", "-inf", "1e308", "nan", "66.0", "66.1"]
+    log_path.write_text("时间,主蒸汽流量\n" + "".join(f"2026-03-14 00:00:{10 * i:02d},{v}\n" for i, v in enumerate(rows)),
+                        encoding="utf-8")
+    with pytest.warns(DataQualityWarning):
+        log = load_log(log_path, TAGMAP)
+    steam = log.data["steam_flow_t_h"].dropna()
+    assert np.isfinite(steam).all() and set(steam.round(1)) <= {66.0, 66.1}
+    (issue,) = log.report.by_check("out_of_range")
+    assert issue.row == 2 and issue.count == 3 and issue.action == "removed"
 
 
 # ------------------------------------------------------------------ env API ---
