@@ -288,7 +288,8 @@ def validate(data: dict, source: str = "<dict>") -> TrainConfig:
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
-    """Read, override and validate a training config file."""
+    """Read, override and validate a training config file (UTF-8 YAML; a missing, binary or
+    non-UTF-8 file, bad YAML or a bad override is a ConfigError naming it)."""
     path = Path(path)
     try:
         data = read_yaml(path, "training config", _Loader)

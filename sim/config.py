@@ -303,6 +303,8 @@ class PlantConfig(_Strict):
 #: Longest scenario and latest event time [h]: 60 days, far beyond the library's longest scenario
 #: (fouling_week, 168 h); an event later than this is a typo (e.g. minutes written as hours).
 LONGEST_SCENARIO_H = 24 * 60
+
+
 class WasteVariation(_Strict):
     """Waste the crane brings (domain.md §2, §5). Each grab draws moisture and ash."""
 
