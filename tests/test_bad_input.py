@@ -195,6 +195,9 @@ CASES = [
                                       "env.kwargs.observation_noise=.nan", "total_timesteps=64", "algo.n_steps=32",
                                       "algo.batch_size=32"],
      ["observation_noise=nan: expected a finite number >= 0"], False),  # refused when the env is made: no run folder
+    ("train-reward-weight", "train", ["--config", "{train_nan.yaml}", "--out", "{out}", "--no-progress",
+                                      "env.kwargs.reward_weights={steam_trakcing: 1}"],
+     ["reward_weights: unknown field(s) ['steam_trakcing']"], False),
     # evaluate
     ("eval-missing-run", "evaluate", ["/no/such/run", "--out", "{out}"],
      ["training config /no/such/run/config.yaml does not exist"], True),
@@ -322,6 +325,7 @@ def test_step_before_reset_needs_a_reset():
     ({"observation_noise": float("inf")}, "observation_noise=inf"),
     ({"scenario": "nope"}, "unknown scenario 'nope'"),
     ({"plant": {"name": "x"}}, "waste: missing"),
+    ({"reward_weights": {"emissions": float("nan")}}, "reward weight emissions=nan: expected a finite value >= 0"),
 ])
 def test_bad_env_arguments_are_config_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
