@@ -231,7 +231,7 @@ CASES = [
 def test_bad_input_is_one_line_and_exit_2(files, tmp_path, capfd, script, argv, expected, subprocess_run):
     out = tmp_path / "out"
     paths = {k: str(v) for k, v in files.items()} | {"out": str(out)}
-    argv = [re.sub(r"\{([^{}]+)\}", lambda m: paths[m.group(1)], a) for a in argv]
+    argv = [re.sub(r"\{([^{}]+)\}", lambda m: paths.get(m.group(1), m.group(0)), a) for a in argv]
     if "--out" not in argv:
         argv += ["--out", str(out)]
     before = {p: p.read_bytes() for p in files["dir"].rglob("*") if p.is_file()}
