@@ -79,7 +79,7 @@ class IncineratorVectorEnv(VectorEnv):
     (``plant``, ``scenario``, ``control_interval_s``, ``episode_hours``, ``reward_weights``,
     ``observation_noise``); ``render_mode`` must be None; ``autoreset_mode``:
     ``AutoresetMode.NEXT_STEP`` (default) or ``AutoresetMode.SAME_STEP`` (or their values). ``actions``: array of shape
-    ``(num_envs, 9)`` in [-1, 1] (clipped); a wrong shape or NaN raises ValueError naming the env.
+    ``(num_envs, 9)`` in [-1, 1] (clipped); a wrong shape, NaN or +-inf raises ValueError naming the env.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -166,7 +166,7 @@ class IncineratorVectorEnv(VectorEnv):
         act = self._act
         np.minimum(a, 1.0, out=act)
         np.maximum(act, -1.0, out=act)
-        bad = np.isnan(act.sum(axis=1)) & ~resetting
+        bad = ~np.isfinite(a).all(axis=1) & ~resetting  # NaN, or an inf from a diverged policy
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"actions[{i}]: expected finite values, got {a[i].tolist()}")
