@@ -296,6 +296,17 @@ def test_supervisory_env_refuses_inf_setpoint_actions():
         e.step(np.full(e.action_space.shape, np.inf))
 
 
+def test_vector_env_refuses_an_inf_action_naming_the_env():
+    from sim.envs.vector import IncineratorVectorEnv
+
+    venv = IncineratorVectorEnv(2, episode_hours=1)
+    venv.reset(seed=[0, 1])
+    actions = np.zeros((2, 9))
+    actions[1, 3] = -np.inf
+    with pytest.raises(ValueError, match=r"actions\[1\]: expected finite values"):
+        venv.step(actions)
+
+
 def test_reset_options_are_refused_naming_them(env):
     with pytest.raises(ValueError, match=r"reset\(options=\{'scenario': 'nope'\}\): this environment takes no options"):
         env.reset(options={"scenario": "nope"})
