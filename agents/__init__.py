@@ -9,6 +9,8 @@ also runs on ``WtE/IncineratorSupervisory-v0``, where it is the supervisory acti
 """
 from __future__ import annotations
 
+from sim.errors import InputError
+
 from .base import Controller, PlantController
 from .fixed import FixedController
 from .learned import LearnedController
@@ -20,7 +22,8 @@ CONTROLLERS = {c.name: c for c in (FixedController, ManualOperator, RuleBasedACC
 
 
 def make_controller(name: str, env) -> Controller:
-    """A controller by name for ``env`` (ValueError naming the known ones otherwise)."""
+    """A controller by name for ``env`` (:class:`sim.errors.InputError`, a ValueError, naming the
+    known ones otherwise)."""
     if name.startswith("sb3:"):
         from .sb3 import SB3Controller
 
@@ -28,7 +31,7 @@ def make_controller(name: str, env) -> Controller:
     try:
         cls = CONTROLLERS[name]
     except KeyError:
-        raise ValueError(f"unknown controller {name!r}: expected one of {sorted(CONTROLLERS)} "
+        raise InputError(f"unknown controller {name!r}: expected one of {sorted(CONTROLLERS)} "
                          "or 'sb3:PATH.zip'") from None
     return cls(env)
 

@@ -41,6 +41,7 @@ import numpy as np
 from gymnasium import spaces
 
 from sim.envs.incinerator import FORECAST_CHANNEL
+from sim.errors import InputError
 from sim.results import atomic_write, write_json
 
 #: Algorithm name (config) -> (module, class, default policy).
@@ -166,16 +167,25 @@ def save_policy(model, venv, zip_path: Path, algo: dict, env_setup: dict) -> Non
 
 
 def read_card(zip_path: Path) -> dict:
-    """The policy card next to ``zip_path`` (FileNotFoundError / ValueError say what is wrong)."""
+    """The policy card next to ``zip_path``. FileNotFoundError when either file is missing;
+    :class:`sim.errors.InputError` (a ValueError) naming the file when the policy is not a zip
+    archive or the card is not UTF-8 JSON of this format."""
     card_path = Path(zip_path).with_suffix(".json")
     if not Path(zip_path).is_file():
         raise FileNotFoundError(f"policy file {zip_path} does not exist")
     if not card_path.is_file():
         raise FileNotFoundError(f"policy card {card_path} (algorithm, env setup, normalisation) is missing "
                                 f"next to {zip_path}")
-    card = json.loads(card_path.read_text(encoding="utf-8"))
+    if not zipfile.is_zipfile(zip_path):
+        raise InputError(f"policy file {zip_path} is not a zip archive: expected a Stable-Baselines3 .zip "
+                         "saved by scripts/train.py")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"policy card {card_path} is not UTF-8 JSON ({err}): expected the card saved with "
+                         f"{Path(zip_path).name}") from None
     if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
-        raise ValueError(f"{card_path}: expected a policy card with format {CARD_FORMAT!r}")
+        raise InputError(f"{card_path}: expected a policy card with format {CARD_FORMAT!r}")
     return card
 
 
@@ -216,7 +226,7 @@ def load_model(zip_path: Path, card: dict, env=None):
     custom = {}
     for key in _serialized_keys(zip_path):
         if key not in replacements:
-            raise ValueError(f"{zip_path}: attribute {key!r} is stored pickled and has no safe replacement; "
+            raise InputError(f"{zip_path}: attribute {key!r} is stored pickled and has no safe replacement; "
                              "refusing to unpickle it")
         custom[key] = replacements[key]
     return cls.load(zip_path, env=env, device="cpu", custom_objects=custom)
@@ -315,7 +325,7 @@ class SB3Controller:
         elif trained == here and not setup.get("residual"):
             self.layer = None
         else:
-            raise ValueError(f"policy {path} was trained on {trained!r}"
+            raise InputError(f"policy {path} was trained on {trained!r}"
                              f"{' with a residual layer' if setup.get('residual') else ''}; it cannot drive {here!r}")
         n_obs = env.observation_space.shape[0] + (self.layer.extra_observations if self.layer else 0)
         expected = len(self.card["observation_space"]["low"])
@@ -324,7 +334,7 @@ class SB3Controller:
         if n_obs == expected + 1 and FORECAST_CHANNEL in names:
             self._drop, n_obs = names.index(FORECAST_CHANNEL), n_obs - 1
         if n_obs != expected:
-            raise ValueError(f"policy {path} expects {expected} observation elements; this env gives {n_obs}")
+            raise InputError(f"policy {path} expects {expected} observation elements; this env gives {n_obs}")
 
     def reset(self, seed: int | None = None) -> None:
         self.policy.reset()

@@ -49,6 +49,7 @@ YAML is read with PyYAML's safe loader, extended only to read ``3e-4`` as a floa
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -58,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.config import ConfigError as _SimConfigError
 from sim.config import format_errors  # the project's one wording of validation errors
-from sim.config import load_scenario
+from sim.config import FiniteFloat, load_scenario, read_yaml
 from sim.units import ACTUATORS
 
 from .residual import DEFAULT_ACTUATORS
@@ -93,9 +94,11 @@ class AlgoConfig(BaseModel):
         if self.policy is not None and self.policy not in cls.policy_aliases:
             raise ValueError(f"policy={self.policy!r}: expected one of {sorted(cls.policy_aliases)}")
         allowed = set(inspect.signature(cls.__init__).parameters) - RESERVED
-        for key in self.model_extra:
+        for key, value in self.model_extra.items():
             if key not in allowed:
                 raise ValueError(f"{key!r} is not a hyperparameter of {cls.__name__}: expected some of {sorted(allowed)}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{key}={value!r}: expected a finite number")
         act = self.policy_kwargs.get("activation_fn")
         if act is not None and act not in ACTIVATIONS:
             raise ValueError(f"policy_kwargs.activation_fn={act!r}: expected one of {sorted(ACTIVATIONS)}")
@@ -167,6 +170,27 @@ class EnvConfig(_Strict):
             raise ValueError(f"kwargs: {sorted(reserved)} are set by env.plant/env.scenarios/env.episode_hours")
         return self
 
+    @model_validator(mode="after")
+    def _known_kwargs(self):
+        """Every key of ``kwargs`` is a keyword of the env class (its values are checked when the
+        env is made: a bad one is a ConfigError naming it)."""
+        known = _env_keywords(self.id) - {"plant", "scenario", "episode_hours"}
+        unknown = sorted(set(self.kwargs) - known)
+        if unknown:
+            raise ValueError(f"kwargs: {unknown} are not keywords of {self.id!r}: expected some of {sorted(known)}")
+        return self
+
+
+def _env_keywords(env_id: str) -> set[str]:
+    """The keyword arguments the class registered as ``env_id`` and its base classes take."""
+    import gymnasium
+    from gymnasium.envs.registration import load_env_creator
+
+    cls = load_env_creator(gymnasium.spec(env_id).entry_point)
+    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return {name for klass in cls.__mro__ if "__init__" in vars(klass)
+            for name, p in inspect.signature(klass.__init__).parameters.items() if p.kind in kinds and name != "self"}
+
 
 class VecEnvConfig(_Strict):
     kind: Literal["dummy", "subproc"] = "dummy"
@@ -176,15 +200,15 @@ class VecEnvConfig(_Strict):
 class NormalizeConfig(_Strict):
     observations: bool = True
     rewards: bool = True
-    clip_obs: float = Field(10.0, gt=0.0)
-    clip_reward: float = Field(10.0, gt=0.0)
+    clip_obs: FiniteFloat = Field(10.0, gt=0.0)
+    clip_reward: FiniteFloat = Field(10.0, gt=0.0)
 
 
 class EvalConfig(_Strict):
     every_steps: int = Field(20_000, ge=1, description="env steps between evaluations")
     seeds: Literal["holdout", "test"] = "holdout"
     holdout: int = Field(4, ge=1, description="train seeds per scenario reserved for evaluation")
-    episode_hours: float | None = Field(None, gt=0.0, description="default: env.episode_hours")
+    episode_hours: FiniteFloat | None = Field(None, gt=0.0, le=24 * 60, description="default: env.episode_hours")
     max_episodes: int | None = Field(None, ge=1, description="evaluate at most this many (scenario, seed) pairs")
 
 
@@ -246,7 +270,10 @@ def apply_override(data: dict, item: str) -> dict:
         child = node.get(part)
         node[part] = dict(child) if isinstance(child, dict) else {}
         node = node[part]
-    node[parts[-1]] = parse_yaml(raw)
+    try:
+        node[parts[-1]] = parse_yaml(raw)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"override {item!r}: the value {raw!r} is not valid YAML ({getattr(err, 'problem', err)})") from None
     return out
 
 
@@ -261,11 +288,13 @@ def validate(data: dict, source: str = "<dict>") -> TrainConfig:
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
-    """Read, override and validate a training config file."""
+    """Read, override and validate a training config file (UTF-8 YAML; a missing, binary or
+    non-UTF-8 file, bad YAML or a bad override is a ConfigError naming it)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"training config {path} does not exist")
-    data = parse_yaml(path.read_text(encoding="utf-8"))
+    try:
+        data = read_yaml(path, "training config", _Loader)
+    except _SimConfigError as err:
+        raise ConfigError(str(err)) from None
     for item in overrides:
         data = apply_override(data if isinstance(data, dict) else {}, item)
     return validate(data, str(path))

@@ -377,4 +377,5 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    from sim.cli import run_cli
+    sys.exit(run_cli(main))

@@ -36,10 +36,12 @@ run for a quick look.
 Backends (:func:`sim.parallel.run_jobs`): ``serial`` (default with ``--workers 1``), ``process``
 (default otherwise; ``--workers`` local processes) or ``ray`` (``pip install -e .[ray]``; a local
 Ray on ``--workers`` cores (default all), or the cluster at ``--address``, e.g. ``auto`` or
-``ray://head:10001``, whose nodes have this project installed). Each finished run is written to
-``DIR/jobs/`` as it ends; rerunning the same command after an interruption runs only the missing
-ones (a controller is identified by its spec: after retraining a model at the same path, start in
-a new folder). ``DIR/jobs/`` is removed once ``results.json`` is written.
+``ray://head:10001``, whose nodes have this project installed). The folder is built in
+``DIR.partial/`` next to ``DIR`` and renamed onto ``DIR`` once every file is written, so ``DIR``
+is either absent or complete (into an existing ``DIR``, each file replaces its namesake). Each
+finished run is written to ``DIR.partial/jobs/`` as it ends; rerunning the same command after an
+interruption (Ctrl-C) runs only the missing ones (a controller is identified by its spec: after
+retraining a model at the same path, start in a new folder).
 """
 from __future__ import annotations
 
@@ -60,7 +62,7 @@ import sim  # noqa: F401  (registers the environments)
 from sim import kpis, scenarios
 from sim.config import ConfigError
 from sim.parallel import BACKENDS, run_jobs
-from sim.results import plot_trajectories, save_figure, write_json, write_text
+from sim.results import plot_trajectories, publish_folder, save_figure, stage_folder, write_json, write_text
 from sim.units import ACTUATORS
 
 REFERENCE = "rule_based"
@@ -339,10 +341,10 @@ def main(argv=None) -> int:
                 case = (controller, name, seed, args.hours, args.plant)
                 cases.append(case)
                 planned_h[case] = args.hours or configs[name].duration_h
-    args.out.mkdir(parents=True, exist_ok=True)
+    stage = stage_folder(args.out)  # DIR.partial/, published onto DIR when complete
     start = time.perf_counter()
     records = run_matrix(cases, workers, not args.no_progress, planned_h, backend, args.address,
-                         args.out / "jobs")
+                         stage / "jobs")
     results = {c: {n: {str(s): records[(c, n, s, args.hours, args.plant)] for s in seeds[n]} for n in names}
                for c in controllers}
     meta = {"plant": args.plant, "controllers": controllers, "scenarios": names, "seed_set": args.seeds,
@@ -350,19 +352,21 @@ def main(argv=None) -> int:
             "plant_hours": float(sum(planned_h.values())), "standards": list(kpis.STANDARDS)}
     scenario, seed = worst_case(results, controllers, names)
     meta["worst_case"] = {"scenario": scenario, "seed": seed}
-    write_json(args.out / "results.json", {"meta": meta, "results": results})
-    shutil.rmtree(args.out / "jobs")
+    write_json(stage / "results.json", {"meta": meta, "results": results})
+    shutil.rmtree(stage / "jobs")
 
     runs = {c: simulate(c, scenario, seed, args.hours, args.plant)[0] for c in controllers}
-    plot_trajectories(runs, args.out / "worst_case.png", f"worst case: {scenario}, seed {seed}")
-    plot_kpi_bars(results, meta, REFERENCE, args.out / "kpi_bars.png")
+    plot_trajectories(runs, stage / "worst_case.png", f"worst case: {scenario}, seed {seed}")
+    plot_kpi_bars(results, meta, REFERENCE, stage / "kpi_bars.png")
     command = "python scripts/benchmark.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    write_text(args.out / "summary.md",
+    write_text(stage / "summary.md",
                summary_markdown(results, meta, REFERENCE, command, time.perf_counter() - start))
+    publish_folder(stage, args.out)
     print(f"{len(cases)} runs in {time.perf_counter() - start:.0f} s; results in {args.out}/ "
           "(results.json, summary.md, kpi_bars.png, worst_case.png)")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from sim.cli import run_cli
+    sys.exit(run_cli(main))

@@ -1,23 +1,33 @@
 """Typed, validated configuration of plants and scenarios (YAML in ``configs/``).
 
 Every field carries its unit in its name and its source in ``description``. Loading is strict:
-an unknown key, a missing key or a value out of its physical range raises :class:`ConfigError`
-naming the field, the value and what was expected. YAML is read with ``yaml.safe_load`` only:
-configs are data, never code.
+an unknown key, a missing key, a value that is not a finite number (NaN, ``.inf``) or one out of its
+physical range raises :class:`ConfigError` naming the field, the value and what was expected. Every
+float field is finite (:data:`FiniteFloat`, or :func:`F`) and bounded: the bound's reason is in its
+description or in a comment. A config file is UTF-8 YAML text; a missing path, a folder, a binary or
+non-UTF-8 file and a YAML syntax error are ConfigErrors naming the file (:func:`read_yaml`, also
+used for tag maps and training configs). YAML is read with safe loaders only: configs are data,
+never code.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .errors import InputError
+
 CONFIG_ROOT = Path(__file__).resolve().parent.parent / "configs"
 
 
-class ConfigError(ValueError):
-    """A config file or value is wrong; the message names the field, the value and the rule."""
+class ConfigError(InputError):
+    """A config file or value is wrong; the message names the file or field, the value and the rule."""
+
+
+#: A float that must be finite: NaN and +-inf are rejected ("Input should be a finite number").
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -25,8 +35,8 @@ class _Strict(BaseModel):
 
 
 def F(lo=None, hi=None, desc: str = "", **kw):
-    """A numeric field with inclusive bounds and a description (unit and source)."""
-    return Field(ge=lo, le=hi, description=desc, **kw)
+    """A finite numeric field with inclusive bounds and a description (unit and source)."""
+    return Field(ge=lo, le=hi, description=desc, allow_inf_nan=False, **kw)
 
 
 # --------------------------------------------------------------------------------- plant ---
@@ -73,7 +83,7 @@ class Grate(_Strict):
     n_cells: int = F(4, 40, "bed cells moving with the grate [-]")
     area_m2: float = F(10, 400, "grate area [m2]")
     residence_design_min: float = F(20, 180, "waste residence on the grate at 100 % speed [min]")
-    zone_air_split: tuple[float, ...] = Field(description="primary-air share of each cell [-], sums to 1")
+    zone_air_split: tuple[Annotated[float, F(0, 1)], ...] = Field(description="primary-air share of each cell [-], sums to 1")
     bed_cp_j_kg_k: float = F(800, 4000, "specific heat of the bed material [J/kg/K]")
     flame_to_bed_emissivity: float = F(0.05, 1.0, "effective emissivity flame/refractory -> bed [-]")
     drying_temp_degc: float = F(80, 150, "bed temperature at which moisture evaporates [degC]")
@@ -214,10 +224,15 @@ class Hopper(_Strict):
 
 
 class ActuatorLimits(_Strict):
-    """Physical range and rate limit of one actuator."""
+    """Physical range and rate limit of one actuator.
 
-    min: float = Field(description="lower bound, in the actuator's unit (the unit is in its name)")
-    max: float = Field(description="upper bound, in the actuator's unit")
+    All nine actuators are flows, doses, a speed or a burner power, so no bound is negative; the
+    upper bounds are checked against the design feed by :data:`ACTUATOR_MAX_PER_DESIGN_FEED`. The
+    rate has no upper bound: a rate above the whole range per minute just means no rate limit.
+    """
+
+    min: float = F(0, None, "lower bound, in the actuator's unit (the unit is in its name)")
+    max: float = F(0, None, "upper bound, in the actuator's unit")
     rate_per_min: float = F(0, None, "largest change per minute, in the actuator's unit")
 
     @model_validator(mode="after")
@@ -231,6 +246,23 @@ class Integration(_Strict):
     """Fixed step of the continuous core (design.md "Time and SimPy")."""
 
     dt_s: float = F(0.1, 5, "integration step [s]")
+
+
+#: Largest actuator ``max`` per t/h of design feed (``grate_speed_pct``: absolute, in % of the design
+#: speed). Each is several times what a grate line needs, with the reference line's ratio in
+#: brackets, so that only a typo or a unit mistake (kg/h for t/h, a missing decimal point) fails:
+#: feeder 3x the design throughput (1.44: firing diagrams span ~60-110 % of nominal load); primary
+#: and secondary air 15,000 Nm3 per t of design feed (4,160 and 2,560; lambda 2.5 on a high-LHV
+#: waste of ~3.5 Nm3/kg stoichiometric air needs ~8,800); feedwater 10 t/t (3.5: steam per tonne
+#: of waste is ~2.2 at design and below 5 even for dry high-LHV waste); urea 30 kg/t (8), lime
+#: 100 kg/t (25.6), activated carbon 10 kg/t (1.6): several times the ranges of the reference
+#: line's dosing; auxiliary burners 3 MW per t/h (0.64: start-up burners are sized for a share of
+#: the thermal input, ~2 MW per t/h at 7.2 MJ/kg); grate speed 500 % (160).
+ACTUATOR_MAX_PER_DESIGN_FEED: dict[str, float] = {
+    "feed_rate_t_h": 3.0, "primary_air_nm3_h": 15_000.0, "secondary_air_nm3_h": 15_000.0,
+    "feedwater_t_h": 10.0, "urea_kg_h": 30.0, "lime_kg_h": 100.0, "carbon_kg_h": 10.0, "aux_burner_mw": 3.0,
+}
+GRATE_SPEED_MAX_PCT = 500.0
 
 
 class PlantConfig(_Strict):
@@ -258,10 +290,21 @@ class PlantConfig(_Strict):
         unknown = [a for a in self.actuators if a not in ACTUATORS]
         if missing or unknown:
             raise ValueError(f"actuators: missing {missing}, unknown {unknown}; expected exactly {list(ACTUATORS)}")
+        for name, limits in self.actuators.items():
+            per_feed = ACTUATOR_MAX_PER_DESIGN_FEED.get(name)
+            ceiling = GRATE_SPEED_MAX_PCT if per_feed is None else per_feed * self.design.feed_rate_t_h
+            if limits.max > ceiling:
+                rule = "" if per_feed is None else f" ({per_feed:g} per t/h of design feed {self.design.feed_rate_t_h:g} t/h)"
+                raise ValueError(f"actuators.{name}.max={limits.max!r}: expected at most {ceiling:g}{rule}")
         return self
 
 
 # ------------------------------------------------------------------------------ scenario ---
+#: Longest scenario and latest event time [h]: 60 days, far beyond the library's longest scenario
+#: (fouling_week, 168 h); an event later than this is a typo (e.g. minutes written as hours).
+LONGEST_SCENARIO_H = 24 * 60
+
+
 class WasteVariation(_Strict):
     """Waste the crane brings (domain.md §2, §5). Each grab draws moisture and ash."""
 
@@ -279,7 +322,7 @@ class WasteVariation(_Strict):
 class Slug(_Strict):
     """A run of unusual grabs (wet slug, bulky/high-LHV slug)."""
 
-    at_h: float = F(0, None, "time of the first unusual grab [h]")
+    at_h: float = F(0, LONGEST_SCENARIO_H, "time of the first unusual grab [h]")
     grabs: int = F(1, 50, "number of unusual grabs")
     moisture_pct: float = F(10, 70, "their moisture [wt %]")
     ash_pct: float = F(2, 50, "their ash [wt %]")
@@ -288,28 +331,30 @@ class Slug(_Strict):
 class TimedEvent(_Strict):
     """An event with a start and a duration."""
 
-    at_h: float = F(0, None, "start [h]")
-    duration_min: float = F(0, None, "duration [min]")
+    at_h: float = F(0, LONGEST_SCENARIO_H, "start [h]")
+    duration_min: float = F(0, 60 * LONGEST_SCENARIO_H, "duration [min]")
 
 
 class Drift(_Strict):
     """A sensor drifting linearly from a start time."""
 
-    at_h: float = F(0, None, "start [h]")
-    rate_per_h: float = Field(description="drift per hour, in the channel's unit")
+    at_h: float = F(0, LONGEST_SCENARIO_H, "start [h]")
+    # Thermocouples age by tens of kelvin between calibrations (thermocouple_drift: 2.5 K/h
+    # compresses that into a day); 100 K/h would be a broken sensor within hours, not a drift.
+    rate_per_h: float = F(-100, 100, "drift per hour, in the channel's unit (the furnace thermocouple: K/h)")
 
 
 class Step(_Strict):
     """A step of the turbine admission valve (steam demand) [%]."""
 
-    at_h: float = F(0, None, "time [h]")
+    at_h: float = F(0, LONGEST_SCENARIO_H, "time [h]")
     valve_pct: float = F(10, 100, "new valve opening [%]")
 
 
 class SetpointStep(_Strict):
     """A step of the steam-flow setpoint (steam demand of the turbine or a heat customer)."""
 
-    at_h: float = F(0, None, "time [h]")
+    at_h: float = F(0, LONGEST_SCENARIO_H, "time [h]")
     steam_t_h: float = F(1, 300, "new steam-flow setpoint [t/h]")
 
 
@@ -330,7 +375,7 @@ class ScenarioConfig(_Strict):
 
     name: str
     description: str
-    duration_h: float = F(0.01, 24 * 60, "default episode length [h]")
+    duration_h: float = F(0.01, LONGEST_SCENARIO_H, "default episode length [h]: 36 s up to 60 days")
     train_seeds: tuple[int, ...]
     test_seeds: tuple[int, ...]
     steam_setpoint_t_h: float | None = F(1, 300, "steam-flow setpoint; None = the plant's design steam")
@@ -355,19 +400,51 @@ class ScenarioConfig(_Strict):
 
 # -------------------------------------------------------------------------------- loading ---
 def format_errors(err: ValidationError, source: str) -> str:
-    """The project's one wording of a validation error: one line per bad field (dotted path, what
-    came, what was expected), headed by the source (file or "dict")."""
-    lines = [f"invalid config {source}:"]
+    """The project's one wording of a validation error, on one line:
+    ``invalid config SOURCE: FIELD: what was expected (got VALUE); FIELD: ...``."""
+    problems = []
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "(top level)"
         value = e.get("input")
         if e["type"] == "extra_forbidden":
-            lines.append(f"  {field}: unknown key (value {value!r})")
+            problems.append(f"{field}: unknown key (value {value!r})")
         elif e["type"] == "missing":
-            lines.append(f"  {field}: missing")
-        else:
-            lines.append(f"  {field}: {e['msg']} (got {value!r})")
-    return "\n".join(lines)
+            problems.append(f"{field}: missing")
+        else:  # a section-level rule (a validator) names its values itself: no dump of the section
+            msg = e["msg"].removeprefix("Value error, ")
+            problems.append(f"{field}: {msg}" if isinstance(value, (dict, list, tuple)) else f"{field}: {msg} (got {value!r})")
+    return f"invalid config {source}: " + "; ".join(problems)
+
+
+def read_yaml(path: str | Path, what: str = "config", loader: type = yaml.SafeLoader):
+    """The YAML data of the text file at ``path`` (``what`` names it in errors: "config", "tag map").
+
+    ConfigError naming the file and what was expected when the path does not exist, is not a
+    regular file (a folder, a device), holds a NUL byte (a binary file), is not UTF-8 (a BOM is
+    allowed) or is not valid YAML (with the line and column). ``loader`` is a safe loader class
+    (``yaml.SafeLoader`` or a subclass): never one that builds Python objects.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{what} {path} does not exist: expected a UTF-8 YAML file")
+    if not path.is_file():
+        raise ConfigError(f"{what} {path} is not a regular file: expected a UTF-8 YAML file")
+    raw = path.read_bytes()
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        raise ConfigError(f"{what} {path} is a binary file (NUL byte at offset {nul}): expected a UTF-8 YAML text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{what} {path} is not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start}): "
+                          "expected a UTF-8 YAML text file") from None
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader (sub)class, see above
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{what} {path} is not valid YAML{where}: {problem}") from None
 
 
 def _resolve(kind: str, name_or_path: str | Path) -> Path:
@@ -386,9 +463,7 @@ def _load(model: type[BaseModel], kind: str, name_or_path: str | Path | dict, ov
         data, source = dict(name_or_path), "<dict>"
     else:
         path = _resolve(kind, name_or_path)
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-        source = str(path)
+        data, source = read_yaml(path, kind[:-1] + " config"), str(path)
         if not isinstance(data, dict):
             raise ConfigError(f"invalid config {source}: expected a mapping at the top level")
     if overrides:

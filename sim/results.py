@@ -1,8 +1,10 @@
 """Writing results: atomic files (JSON, Parquet, text, PNG) and the trajectory plot.
 
 Every writer goes through :func:`atomic_write`: the content is written to a temporary file in the
-target folder and renamed onto the target, so a results folder never holds a half-written file
-(design.md "Results"). Plots use matplotlib's Agg backend (no display needed).
+target folder and renamed onto the target, so a results folder never holds a half-written file.
+A folder of several files that belong together (a benchmark) is built in a staging folder next to
+it and published in one rename (:func:`stage_folder`, :func:`publish_folder`). Plots use matplotlib's Agg backend (no
+display needed).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import pandas as pd  # noqa: E402
 
 from .kpis import EMISSION_LIMITS_MG_NM3, FURNACE_MIN_TEMP_DEGC  # noqa: E402
 
-__all__ = ["atomic_write", "write_json", "write_text", "write_parquet", "save_figure", "plot_trajectories"]
+__all__ = ["atomic_write", "stage_folder", "publish_folder", "write_json", "write_text", "write_parquet", "save_figure", "plot_trajectories"]
 
 _GB, _EU = EMISSION_LIMITS_MG_NM3["gb18485"], EMISSION_LIMITS_MG_NM3["eu_ied"]
 #: Panels of the trajectory plot: (column, axis label, reference lines (label, value)).
@@ -48,6 +50,38 @@ def atomic_write(path: str | Path, write: Callable[[str], None]) -> None:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def stage_folder(path: str | Path) -> Path:
+    """The staging folder ``NAME.partial`` next to the results folder ``path``, created (or kept
+    from an interrupted run, with what it holds); build the results there and
+    :func:`publish_folder` them. NotADirectoryError, before anything is made, when ``path`` is a
+    file. Until published, ``path`` is untouched."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} is a file: expected a results folder (new or an earlier run's)")
+    stage = path.with_name(path.name + ".partial")
+    stage.mkdir(parents=True, exist_ok=True)
+    return stage
+
+
+def publish_folder(stage: Path, path: str | Path) -> None:
+    """Move the finished staging folder ``stage`` (:func:`stage_folder`) onto ``path``.
+
+    When ``path`` does not exist or is an empty folder this is one atomic rename, so ``path`` is
+    either absent or complete. An existing non-empty ``path`` (an earlier run's folder) is never
+    deleted: each staged entry is renamed onto its namesake there (each atomically) and the
+    emptied staging folder is removed.
+    """
+    path = Path(path)
+    if path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+    if not path.exists():
+        os.replace(stage, path)
+        return
+    for item in sorted(stage.iterdir()):
+        os.replace(item, path / item.name)
+    stage.rmdir()
 
 
 def write_text(path: str | Path, text: str) -> None:

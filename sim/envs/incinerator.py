@@ -10,7 +10,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ..config import PlantConfig, ScenarioConfig, load_plant, load_scenario
+from gymnasium.error import ResetNeeded
+
+from ..config import ConfigError, PlantConfig, ScenarioConfig, load_plant, load_scenario
 from ..kpis import FURNACE_MIN_TEMP_DEGC
 from ..model import compiled
 from ..plant import Plant
@@ -130,15 +132,15 @@ def observation_normalisation(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
 def clip_action(action, out: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """Validate a normalised action and clip it to [-1, 1] into ``out`` (float64, preallocated).
 
-    ValueError for a shape other than ``out``'s (naming the element order ``names``) or NaN.
+    ValueError for a shape other than ``out``'s (naming the element order ``names``), NaN or +-inf.
     """
     a = np.asarray(action, dtype=float)
     if a.shape != out.shape:
         raise ValueError(f"action: expected shape {out.shape} in the order {list(names)}, got shape {a.shape}")
     np.minimum(a, 1.0, out=out)  # clip to [-1, 1] (ufuncs: cheaper than np.clip)
     np.maximum(out, -1.0, out=out)
-    if math.isnan(out.sum()):  # bounded after clipping, so only NaN survives
-        raise ValueError(f"action: expected finite values, got {a.tolist()}")
+    if not np.isfinite(a).all():  # an inf is a diverged policy, not a command at the bound
+        raise ValueError(f"action: expected finite values (no NaN or inf), got {a.tolist()}")
     return out
 
 
@@ -147,7 +149,7 @@ def _check_positive(name: str, value, allow_none: bool = False) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name}={value!r}: expected a positive finite number of seconds/hours"
+        raise ConfigError(f"{name}={value!r}: expected a positive finite number of seconds/hours"
                          + (" or None" if allow_none else ""))
     return float(value)
 
@@ -170,7 +172,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     ``Box(-1, 1, shape=(9,), float32)``, one element per actuator in :data:`sim.units.ACTUATORS`
     order, mapped linearly onto the plant config's ``[min, max]``:
     ``command = min + (a + 1) / 2 (max - min)`` (:func:`to_commands`; :func:`to_action` is the inverse).
-    Values outside [-1, 1] are clipped; a wrong shape raises ValueError. The actuators then move at
+    Values outside [-1, 1] are clipped; a wrong shape, NaN or +-inf raises ValueError. The actuators then move at
     their configured rate limits. Bounds of ``reference_750tpd``:
 
     | Num | Actuator              | Unit   | min    | max     |
@@ -264,6 +266,10 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     2. Truncation: plant time reaches ``episode_hours`` (default: the scenario's ``duration_h``,
        24 h for ``steady_design``, i.e. 8,640 steps of 10 s).
 
+    ``step`` after termination raises ``gymnasium.error.ResetNeeded``: a tripped plant has no
+    next state, so call ``reset()``. ``reset(options=...)`` takes no options (ValueError): the
+    scenario is chosen when the env is made.
+
     ## Info
 
     From ``reset`` and every ``step``: ``measurements``, ``actuators`` (physical commands),
@@ -276,7 +282,8 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     ``gymnasium.make("WtE/Incinerator-v0", plant="reference_750tpd", scenario="steady_design",
     control_interval_s=10.0, episode_hours=None, reward_weights=None, observation_noise=0.0,
     render_mode=None)``. ``plant``/``scenario``: a config name, a YAML path, a dict or a config
-    object. An unknown keyword raises TypeError; a bad value raises ValueError. ``reset(seed=s)``
+    object. An unknown keyword raises TypeError; a bad value raises ValueError (a
+    :class:`sim.config.ConfigError`, naming the argument). ``reset(seed=s)``
     builds the plant with seed ``s`` (``seed=None`` draws one from the env's ``np_random``); all
     randomness of an episode (waste, CEMS noise, observation noise) comes from the plant's one
     generator, so the same seed and actions give the same trajectory bit for bit. The env pickles
@@ -305,11 +312,11 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         episode_hours = _check_positive("episode_hours", episode_hours, allow_none=True)
         if isinstance(observation_noise, bool) or not isinstance(observation_noise, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(observation_noise) or observation_noise < 0:
-            raise ValueError(f"observation_noise={observation_noise!r}: expected a finite number >= 0 "
+            raise ConfigError(f"observation_noise={observation_noise!r}: expected a finite number >= 0 "
                              "(std of the noise in units of each channel's scale)")
         self.observation_noise = float(observation_noise)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode={render_mode!r}: expected None or one of {self.metadata['render_modes']} "
+            raise ConfigError(f"render_mode={render_mode!r}: expected None or one of {self.metadata['render_modes']} "
                              "(SB3's make_vec_env asks for 'rgb_array' unless given env_kwargs={'render_mode': None})")
         self.render_mode = render_mode
         self.reward_weights = RewardWeights.from_overrides(reward_weights)
@@ -324,7 +331,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self._obs_inv_scale = 1.0 / obs_scale
         self._design_net_power_mw = self.plant.measurements["net_power_mw"]
         if not self._design_net_power_mw > 0:
-            raise ValueError(f"plant {self._plant_cfg.name!r}: design net power {self._design_net_power_mw} MW "
+            raise ConfigError(f"plant {self._plant_cfg.name!r}: design net power {self._design_net_power_mw} MW "
                              "must be positive (it normalises the reward)")
 
         self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_ACT,), dtype=np.float32)
@@ -365,7 +372,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         plant_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
         self.plant.reset(plant_seed)
         self._last_action[:] = commands_to_action(self.plant.state.u[0], self._lower, self._upper)
-        obs, _, _, _ = self._readout(False, False)
+        obs, _, _, _ = self._readout(False)
         return obs, self._make_info()
 
     def step(self, action):
@@ -375,26 +382,27 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         """Hold the normalised actuator action ``act`` (float64, in [-1, 1]; ``self._action``) for
         one control interval; returns the step tuple. Shared with the supervisory env."""
         cmd, plant = self._commands, self.plant
+        if plant.trip is not None:
+            raise ResetNeeded(f"step() after the episode terminated (plant trip: {plant.trip}): call reset() first")
         if act is not self._action:
             self._action[:] = act
         np.add(act, 1.0, out=cmd)
         cmd *= self._half_range
         cmd += self._lower
         plant.set_actuator_array(cmd)
-        tripped_before = plant.trip is not None
         plant.advance(self.control_interval_s)
-        obs, reward, terminated, truncated = self._readout(True, tripped_before)
+        obs, reward, terminated, truncated = self._readout(True)
         return obs, reward, terminated, truncated, self._make_info()
 
-    def _readout(self, stepped: bool, tripped_before: bool) -> tuple[np.ndarray, float, bool, bool]:
+    def _readout(self, stepped: bool) -> tuple[np.ndarray, float, bool, bool]:
         """Measurements, truth, reward terms and a new observation of the plant now
-        (:func:`sim.envs.readout.readout`, one compiled call); the reward terms of the step held
+        (:func:`sim.envs.readout.env_readout`, one compiled call); the reward terms of the step held
         ``self._action`` if ``stepped``, else zero. Returns (obs, reward, terminated, truncated)."""
         p = self.plant
         normals = p.normals(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
         obs = np.zeros(self.observation_space.shape, dtype=np.float32)
         args = (stepped, self._state_arrays, 0, self._readout_params, self.readout_constants, self._commands, self._action,
-                self._last_action, tripped_before, normals, self._weights, self._mv, self._tv, self._rv, obs,
+                self._last_action, normals, self._weights, self._mv, self._tv, self._rv, obs,
                 self._diff)
         if self._readout_entry is None:  # resolve numba's type dispatch once (sim.model.compiled)
             self._readout_entry = compiled(env_readout, *args)

@@ -38,7 +38,7 @@ EnvConstants = namedtuple("EnvConstants", ["design_net_power_mw", "episode_s", "
 
 
 @njit(cache=True)
-def env_readout(stepped, s, i, rp, ec, cmd, act, last, trip_before, normals, w, mv, tv, rv, obs, diff):
+def env_readout(stepped, s, i, rp, ec, cmd, act, last, normals, w, mv, tv, rv, obs, diff):
     """Fill ``mv``, ``tv``, ``rv`` and ``obs[:n_norm + 2 + N_ACT]`` of plant ``i``; return
     (reward, terminated, truncated).
 
@@ -46,8 +46,8 @@ def env_readout(stepped, s, i, rp, ec, cmd, act, last, trip_before, normals, w, 
     ``act`` and ``last``, this and the previous normalised action; ``last`` then becomes ``act``)
     or after a reset (terms and reward 0, not terminated nor truncated); the plant's outputs are
     fresh then (``Plant.advance`` and the start state refresh them). ``rp``: the model's
-    :class:`sim.readout.ReadoutParams`; ``trip_before``: the plant had tripped before the step;
-    ``normals``: the observation-noise draws (``N_MEAS`` of them, read only when the noise is
+    :class:`sim.readout.ReadoutParams` (a step never starts tripped: the envs refuse it, so a
+    trip in the step is the episode's one trip); ``normals``: the observation-noise draws (``N_MEAS`` of them, read only when the noise is
     > 0); ``diff``: scratch of length ``N_ACT``.
     """
     r = s.plant[i]
@@ -58,8 +58,7 @@ def env_readout(stepped, s, i, rp, ec, cmd, act, last, trip_before, normals, w, 
     reward, terminated, truncated = 0.0, False, False
     if stepped:
         tripped = r.trip != TRIP_NONE
-        reward = reward_kernel(mv, cmd, act, last, setpoint, ec.design_net_power_mw, tripped and not trip_before, w,
-                               rv, diff)
+        reward = reward_kernel(mv, cmd, act, last, setpoint, ec.design_net_power_mw, tripped, w, rv, diff)
         for k in range(N_ACT):
             last[k] = act[k]
         terminated = tripped

@@ -45,6 +45,7 @@ import numpy as np
 
 from numba import njit
 
+from ..config import ConfigError
 from ..kpis import EMISSION_LIMITS_MG_NM3, FURNACE_MIN_TEMP_DEGC
 from ..subsystems.waste import AUX_FUEL_LHV_J_KG
 from ..units import ACTUATORS, MEASUREMENTS
@@ -99,27 +100,28 @@ class RewardWeights:
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-                raise ValueError(f"reward weight {f.name}={v!r}: expected a real number")
+                raise ConfigError(f"reward weight {f.name}={v!r}: expected a real number")
             if not math.isfinite(v) or v < 0:
-                raise ValueError(f"reward weight {f.name}={v!r}: expected a finite value >= 0")
+                raise ConfigError(f"reward weight {f.name}={v!r}: expected a finite value >= 0")
             object.__setattr__(self, f.name, float(v))
         if self.electricity_cny_per_kwh <= 0:
-            raise ValueError(f"reward weight electricity_cny_per_kwh={self.electricity_cny_per_kwh!r}: "
+            raise ConfigError(f"reward weight electricity_cny_per_kwh={self.electricity_cny_per_kwh!r}: "
                              "expected > 0 (it normalises the cost term)")
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, float] | None) -> "RewardWeights":
-        """Defaults with ``overrides`` applied; an unknown name raises ValueError naming it."""
+        """Defaults with ``overrides`` applied; an unknown name or a bad value raises
+        :class:`sim.config.ConfigError` (a ValueError) naming it."""
         if overrides is None:
             return cls()
         if isinstance(overrides, RewardWeights):
             return overrides
         if not isinstance(overrides, Mapping):
-            raise ValueError(f"reward_weights={overrides!r}: expected a dict of field -> value or None")
+            raise ConfigError(f"reward_weights={overrides!r}: expected a dict of field -> value or None")
         known = [f.name for f in fields(cls)]
         unknown = [k for k in overrides if k not in known]
         if unknown:
-            raise ValueError(f"reward_weights: unknown field(s) {unknown}; expected some of {known}")
+            raise ConfigError(f"reward_weights: unknown field(s) {unknown}; expected some of {known}")
         return cls(**overrides)
 
     def as_array(self) -> np.ndarray:

@@ -55,7 +55,7 @@ _IDLE, _STEPPED, _RESET = 0, 1, 2
 
 
 @njit(cache=True)
-def _outputs(mode, s, m, ec, CMD, ACT, LAST, TRIP_BEFORE, w, M, T, R, REW, OBS, TERM, TRUNC, diff):
+def _outputs(mode, s, m, ec, CMD, ACT, LAST, w, M, T, R, REW, OBS, TERM, TRUNC, diff):
     """:func:`sim.envs.readout.env_readout` of every row with ``mode`` _STEPPED (after a step) or
     _RESET (after a reset); the observation noise comes from the row's normal buffer."""
     for i in range(mode.shape[0]):
@@ -67,7 +67,7 @@ def _outputs(mode, s, m, ec, CMD, ACT, LAST, TRIP_BEFORE, w, M, T, R, REW, OBS, 
         if ec.noise_std > 0.0:
             r.normal_pos = pos + N_MEAS
         REW[i], TERM[i], TRUNC[i] = env_readout(mode[i] == _STEPPED, s, i, m.rp, ec, CMD[i], ACT[i], LAST[i],
-                                                TRIP_BEFORE[i], normals, w, M[i], T[i], R[i], OBS[i], diff)
+                                                normals, w, M[i], T[i], R[i], OBS[i], diff)
 
 
 class IncineratorVectorEnv(VectorEnv):
@@ -77,7 +77,7 @@ class IncineratorVectorEnv(VectorEnv):
     (``plant``, ``scenario``, ``control_interval_s``, ``episode_hours``, ``reward_weights``,
     ``observation_noise``); ``render_mode`` must be None; ``autoreset_mode``:
     ``AutoresetMode.NEXT_STEP`` (default) or ``AutoresetMode.SAME_STEP`` (or their values). ``actions``: array of shape
-    ``(num_envs, 9)`` in [-1, 1] (clipped); a wrong shape or NaN raises ValueError naming the env.
+    ``(num_envs, 9)`` in [-1, 1] (clipped); a wrong shape, NaN or +-inf raises ValueError naming the env.
     """
 
     metadata = {"render_modes": [], "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -116,7 +116,6 @@ class IncineratorVectorEnv(VectorEnv):
         self._act = np.zeros((n, _N_ACT))
         self._last = np.zeros((n, _N_ACT))
         self._cmd = np.zeros((n, _N_ACT))
-        self._trip_before = np.zeros(n, dtype=bool)
         self._m = np.zeros((n, N_MEAS))
         self._truth = np.zeros((n, N_TRUTH))
         self._terms = np.zeros((n, len(TERMS)))
@@ -164,7 +163,7 @@ class IncineratorVectorEnv(VectorEnv):
         act = self._act
         np.minimum(a, 1.0, out=act)
         np.maximum(act, -1.0, out=act)
-        bad = np.isnan(act.sum(axis=1)) & ~resetting
+        bad = ~np.isfinite(a).all(axis=1) & ~resetting  # NaN, or an inf from a diverged policy
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"actions[{i}]: expected finite values, got {a[i].tolist()}")
@@ -179,7 +178,6 @@ class IncineratorVectorEnv(VectorEnv):
         cmd += self._lower
         st = b.state
         st.u[run] = np.clip(cmd[run], self._lower, self._upper)
-        self._trip_before[:] = st.plant["trip"] != TRIP_NONE
         b.advance(self.control_interval_s, run, extra_normals=self._obs_normals)
         self._run_outputs()
         done = self._terminated | self._truncated
@@ -220,7 +218,7 @@ class IncineratorVectorEnv(VectorEnv):
     def _run_outputs(self) -> None:
         b = self.batch
         args = (self._mode, b.state.arrays, b.model.model, self._consts, self._cmd, self._act, self._last,
-                self._trip_before, self._weights, self._m, self._truth, self._terms, self._rewards, self._obs,
+                self._weights, self._m, self._truth, self._terms, self._rewards, self._obs,
                 self._terminated, self._truncated, self._diff)
         if self._entry is None:  # resolve numba's type dispatch once (sim.model.compiled)
             self._entry = compiled(_outputs, *args)

@@ -12,8 +12,10 @@ import json
 import warnings
 from dataclasses import asdict, dataclass, field
 
+from sim.errors import InputError
 
-class LogError(ValueError):
+
+class LogError(InputError):
     """A log cannot be used at all (unreadable file, no mapped tag present, no timestamps)."""
 
 

@@ -44,11 +44,29 @@ class RawTag:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix.lower() in (".parquet", ".pq"):
+    """The table in ``path``; LogError naming the file when it is not one (a binary or non-UTF-8
+    CSV, a damaged Parquet file, an empty file)."""
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise LogError(f"{path}: unsupported file type {path.suffix!r}: expected one of {list(_SUFFIXES)}")
+    if not path.is_file():
+        raise LogError(f"log {path} is not a regular file: expected a CSV or Parquet file")
+    if suffix == ".csv":
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        nul = head.find(b"\0")
+        if nul >= 0:
+            raise LogError(f"{path} is a binary file (NUL byte at offset {nul}): expected UTF-8 CSV text")
+        try:
+            return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+        except UnicodeDecodeError as err:
+            raise LogError(f"{path} is not UTF-8 text ({err.reason} at byte {err.start}): expected UTF-8 CSV text") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+            raise LogError(f"{path} is not a readable CSV table ({err}): expected a header row and one row per sample") from None
+    try:
         return pd.read_parquet(path)
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
-    raise LogError(f"{path}: unsupported file type {path.suffix!r}: expected one of {list(_SUFFIXES)}")
+    except (OSError, ValueError) as err:  # pyarrow: ArrowInvalid (a ValueError) for a file that is not Parquet
+        raise LogError(f"{path} is not a readable Parquet file ({err}): expected a Parquet table") from None
 
 
 def to_utc_ns(stamps: pd.Series | np.ndarray, zone: str) -> np.ndarray:

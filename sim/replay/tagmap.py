@@ -32,10 +32,9 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.config import CONFIG_ROOT, ConfigError, format_errors
+from sim.config import CONFIG_ROOT, ConfigError, FiniteFloat, format_errors, read_yaml
 from sim.units import ACTUATORS, MEASUREMENTS
 
 from .units import PHYSICAL_RANGES, channel_unit, conversion, normalise_unit
@@ -67,11 +66,11 @@ class TagSpec(_Strict):
 
     channel: str = Field(description="canonical measurement/actuator name, or mode_<name> for a mode flag")
     unit: Unit = Field(description="unit the tag is logged in")
-    scale: float = Field(1.0, description="raw value multiplier (e.g. t/h per % of travel) [unit per raw]")
-    offset: float = Field(0.0, description="added after scale [unit]")
-    range: tuple[float, float] | None = Field(None, description="plausible values [channel unit]")
-    filter_s: float | None = Field(None, gt=0, description="moving-average window after resampling [s]")
-    stuck_s: float | None = Field(None, gt=0, description="flat-line limit for this tag [s]")
+    scale: FiniteFloat = Field(1.0, description="raw value multiplier (e.g. t/h per % of travel) [unit per raw]")
+    offset: FiniteFloat = Field(0.0, description="added after scale [unit]")
+    range: tuple[FiniteFloat, FiniteFloat] | None = Field(None, description="plausible values [channel unit]")
+    filter_s: FiniteFloat | None = Field(None, gt=0, description="moving-average window after resampling [s]")
+    stuck_s: FiniteFloat | None = Field(None, gt=0, description="flat-line limit for this tag [s]")
     unit_changes: tuple[UnitChange, ...] = ()
 
     @field_validator("channel")
@@ -128,8 +127,8 @@ class TagMap(_Strict):
                                           description="quality codes of a good value (OPC DA: 192 = good); "
                                                       "an empty flag counts as good (no information)")
     step_s: float = Field(10.0, gt=0, le=3600, description="common step after resampling [s]")
-    max_gap_s: float = Field(120.0, gt=0, description="longest silence bridged by hold/interpolation [s]")
-    stuck_s: float = Field(600.0, gt=0, description="a measurement unchanged this long is flat-lined [s]")
+    max_gap_s: FiniteFloat = Field(120.0, gt=0, description="longest silence bridged by hold/interpolation [s]")
+    stuck_s: FiniteFloat = Field(600.0, gt=0, description="a measurement unchanged this long is flat-lined [s]")
     tags: dict[str, TagSpec]
 
     @field_validator("timezone")
@@ -171,7 +170,7 @@ def load_tagmap(name_or_path: str | Path | dict) -> TagMap:
         if not path.exists():
             known = sorted(p.stem for p in (CONFIG_ROOT / "tags").glob("*.yaml"))
             raise ConfigError(f"unknown tag map {str(name_or_path)!r}: expected a YAML path or one of {known}")
-        data, source = yaml.safe_load(path.read_text(encoding="utf-8")), str(path)
+        data, source = read_yaml(path, "tag map"), str(path)
         if not isinstance(data, dict):
             raise ConfigError(f"invalid tag map {source}: expected a mapping at the top level")
     try:
