@@ -139,7 +139,7 @@ def test_steam_setpoint_channel_follows_the_scenarios_setpoint_steps(env_id):
     """load_change with its first step moved to 60 s: element 17 moves from design to 58 t/h."""
     scenario = sim.load_scenario("load_change", {"steam_setpoint_steps": [{"at_h": 60 / 3600, "steam_t_h": 58.0}]})
     env = gym.make(env_id, scenario=scenario)
-    names = env.unwrapped.observation_names
+    names = env.get_wrapper_attr("observation_names")
     i_sp, i_steam = names.index("steam_flow_setpoint_t_h"), names.index("steam_flow_t_h")
     obs, info = env.reset(seed=0)
     design = info["measurements"]["steam_flow_t_h"]  # at reset the plant is at its design point
@@ -157,9 +157,9 @@ def test_steam_setpoint_channel_follows_the_scenarios_setpoint_steps(env_id):
 def test_feed_moisture_forecast_channel_only_with_a_forecast(env_id):
     plain = gym.make(env_id)
     env = gym.make(env_id, scenario="feed_quality_forecast")
-    names = env.unwrapped.observation_names
-    assert "feed_moisture_forecast_pct" not in plain.unwrapped.observation_names
-    assert names.index("feed_moisture_forecast_pct") == 18 and len(names) == len(plain.unwrapped.observation_names) + 1
+    names = env.get_wrapper_attr("observation_names")
+    assert "feed_moisture_forecast_pct" not in plain.get_wrapper_attr("observation_names")
+    assert names.index("feed_moisture_forecast_pct") == 18 and len(names) == len(plain.get_wrapper_attr("observation_names")) + 1
     assert env.observation_space.shape == (len(names),)
     env.action_space.seed(1)
     obs, _ = env.reset(seed=1)

@@ -417,7 +417,7 @@ def test_a_policy_trained_without_forecast_ignores_the_forecast_element(run):
     env = gym.make("WtE/Incinerator-v0", scenario="feed_quality_forecast", episode_hours=0.05)
     plain = gym.make("WtE/Incinerator-v0", episode_hours=0.05)
     ctl, ref = (agents.make_controller(f"sb3:{run / 'model.zip'}", e) for e in (env, plain))
-    k = env.unwrapped.observation_names.index(FORECAST_CHANNEL)
+    k = env.get_wrapper_attr("observation_names").index(FORECAST_CHANNEL)
     obs, info = env.reset(seed=3)
     ctl.reset(3), ref.reset(3)
     for _ in range(5):
