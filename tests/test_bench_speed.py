@@ -1,31 +1,25 @@
-"""scripts/bench_speed.py: one short run writes every section of the JSON the issue asks for."""
+"""agents.speed and scripts/bench_speed.py: one short run writes every section of the JSON the issue asks for."""
 from __future__ import annotations
 
-import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import sim
+from agents import speed
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_speed.py"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("bench_speed", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_one_short_run_writes_all_sections(tmp_path):
-    bench = _load()
     out = tmp_path / "speed.json"
-    result = bench.main(["--steps", "30", "--repeats", "1", "--num-envs", "4", "--batched-steps", "3",
-                         "--ppo-steps", "64", "--ppo-envs", "4", "--json", str(out)])
+    subprocess.run([sys.executable, str(SCRIPT), "--steps", "30", "--repeats", "1", "--num-envs", "4",
+                    "--batched-steps", "3", "--ppo-steps", "64", "--ppo-envs", "4", "--json", str(out)],
+                   check=True, capture_output=True, timeout=600)
     data = json.loads(out.read_text())
-    assert data == json.loads(json.dumps(result))
     assert set(data["env"]) == set(sim.envs.ENV_IDS)
     for figures in data["env"].values():
         assert figures["us_per_step"] > 0 and figures["ratio_to_cartpole"] > 0
@@ -41,12 +35,11 @@ def test_one_short_run_writes_all_sections(tmp_path):
 
 
 def test_level_trim_follows_level_and_steam():
-    bench = _load()
     design = np.zeros(9, dtype=np.float32)
     obs = np.zeros((2, 29), dtype=np.float32)
     obs[0, 2] = 1.0   # level 100 mm high: less feedwater
     obs[1, 0] = 1.0   # steam 10 % above design: more feedwater
-    a = bench.level_trim(obs, design)
+    a = speed.level_trim(obs, design)
     fw = sim.units.ACTUATORS.index("feedwater_t_h")
     assert a[0, fw] < 0 < a[1, fw]
     assert np.all(np.delete(a, fw, axis=1) == 0)
