@@ -18,6 +18,10 @@
     training_curve.png     episode reward (training) and evaluation figures against timesteps
     throughput.json        env steps per second of training and the env's share of that time
 
+Evaluation and checkpointing are two SB3 callbacks, :class:`PeriodicEvaluation` (evaluations.csv,
+best_model, training curve) and :class:`PeriodicCheckpoint` (checkpoints/), combined with SB3's
+``CallbackList``; the time they take is left out of the throughput figures.
+
 Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under SB3's
 ``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
 reset, one of ``env.scenarios``, then one of its training seeds (its own generator, seeded
@@ -47,7 +51,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
@@ -252,8 +256,10 @@ def _rule_based_reference(cfg: TrainConfig, episodes: list[tuple[str, int]], hou
     return summarise(results)
 
 
-class EvalAndCheckpoint(BaseCallback):
-    """Periodic evaluation on fixed (scenario, seed) episodes, best-model and checkpoint saving."""
+class PeriodicEvaluation(BaseCallback):
+    """Evaluation every ``eval.every_steps`` on fixed (scenario, seed) episodes: a row of
+    evaluations.csv, the eval/ logger keys, the training curve, and ``best_model.zip`` when the
+    row ranks best (:func:`selection_key`). ``seconds``: the wall time it took."""
 
     def __init__(self, cfg: TrainConfig, out: Path):
         super().__init__()
@@ -267,30 +273,24 @@ class EvalAndCheckpoint(BaseCallback):
         self.envs: dict[str, gym.Env] = {}
         self.best: tuple = (-1, -np.inf)
         self.reference: dict = {}
-        self.eval_time_s = 0.0
+        self.seconds = 0.0
         self.last_eval_step = None
-        self.next_eval = self.next_checkpoint = 0
+        self.next_eval = 0
 
     def _on_training_start(self) -> None:
         # every env is built now, so a long run does not read config files edited while it runs
         for scenario in dict(self.episodes):
             self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
         self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
-        n = self.model.num_timesteps
-        self.next_eval = (n // self.cfg.eval.every_steps + 1) * self.cfg.eval.every_steps
-        self.next_checkpoint = (n // self.cfg.checkpoint_every_steps + 1) * self.cfg.checkpoint_every_steps
+        self.next_eval = _next_multiple(self.model.num_timesteps, self.cfg.eval.every_steps)
         rows = _read_evaluations(self.out / "evaluations.csv")
         if rows:
             self.best = max(map(selection_key, rows))
 
     def _on_step(self) -> bool:
-        n = self.model.num_timesteps
-        if n >= self.next_eval:
+        if self.model.num_timesteps >= self.next_eval:
             self.next_eval += self.cfg.eval.every_steps
             self.evaluate()
-        if n >= self.next_checkpoint:
-            self.next_checkpoint += self.cfg.checkpoint_every_steps
-            self.checkpoint()
         return True
 
     def evaluate(self) -> None:
@@ -311,7 +311,28 @@ class EvalAndCheckpoint(BaseCallback):
             self.best = selection_key(row)
             save_policy(self.model, self.model.get_env(), self.out / "best_model.zip", *self.setup)
         plot_training_curve(self.out)
-        self.eval_time_s += time.perf_counter() - t0
+        self.seconds += time.perf_counter() - t0
+
+
+class PeriodicCheckpoint(BaseCallback):
+    """``checkpoints/step_N.zip`` (+ ``.replay.npz`` for off-policy algorithms) every
+    ``checkpoint_every_steps``. ``seconds``: the wall time it took."""
+
+    def __init__(self, cfg: TrainConfig, out: Path):
+        super().__init__()
+        self.every, self.out = cfg.checkpoint_every_steps, out
+        self.setup = (algo_setup(cfg), env_setup(cfg.env))
+        self.seconds = 0.0
+        self.next_checkpoint = 0
+
+    def _on_training_start(self) -> None:
+        self.next_checkpoint = _next_multiple(self.model.num_timesteps, self.every)
+
+    def _on_step(self) -> bool:
+        if self.model.num_timesteps >= self.next_checkpoint:
+            self.next_checkpoint += self.every
+            self.checkpoint()
+        return True
 
     def checkpoint(self) -> None:
         t0 = time.perf_counter()
@@ -320,7 +341,12 @@ class EvalAndCheckpoint(BaseCallback):
         save_policy(self.model, self.model.get_env(), path, *self.setup)
         if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
             save_replay_buffer(self.model.replay_buffer, path.with_suffix(".replay.npz"))
-        self.eval_time_s += time.perf_counter() - t0
+        self.seconds += time.perf_counter() - t0
+
+
+def _next_multiple(n: int, every: int) -> int:
+    """The first multiple of ``every`` above ``n`` (the next periodic step of a run at step n)."""
+    return (n // every + 1) * every
 
 
 def _append_evaluation(path: Path, row: dict) -> None:
@@ -501,21 +527,21 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
     except ImportError:
         pass
     model.set_logger(configure(str(out / "logs"), formats))
-    callback = EvalAndCheckpoint(cfg, out)
+    evaluation, checkpoints = PeriodicEvaluation(cfg, out), PeriodicCheckpoint(cfg, out)
     steps0 = model.num_timesteps
     t0 = time.perf_counter()
     model.learn(total_timesteps=cfg.total_timesteps - steps0, reset_num_timesteps=not resume,
-                callback=callback, progress_bar=cfg.progress_bar)
-    train_s = time.perf_counter() - t0 - callback.eval_time_s  # evaluations and checkpoints taken out
+                callback=CallbackList([evaluation, checkpoints]), progress_bar=cfg.progress_bar)
+    train_s = time.perf_counter() - t0 - evaluation.seconds - checkpoints.seconds  # those taken out
     env_s = venv.venv.env_time_s
-    if callback.last_eval_step != model.num_timesteps:  # the final policy is always evaluated
-        callback.evaluate()
-    callback.checkpoint()
-    save_policy(model, venv, out / "model.zip", *callback.setup)
+    if evaluation.last_eval_step != model.num_timesteps:  # the final policy is always evaluated
+        evaluation.evaluate()
+    checkpoints.checkpoint()
+    save_policy(model, venv, out / "model.zip", *evaluation.setup)
     steps = model.num_timesteps - steps0
     report = {"env_steps": steps, "training_wall_s": train_s, "env_steps_per_s": steps / train_s,
               "env_step_wall_s": env_s, "env_share_of_training": env_s / train_s,
-              "evaluation_and_checkpoint_wall_s": callback.eval_time_s,
+              "evaluation_and_checkpoint_wall_s": evaluation.seconds + checkpoints.seconds,
               "vec_env": cfg.vec_env.model_dump(), "torch_threads": cfg.torch_threads, "algo": algo}
     write_json(out / "throughput.json", report)
     plot_training_curve(out)

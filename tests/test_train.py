@@ -421,3 +421,22 @@ def test_a_policy_trained_without_forecast_ignores_the_forecast_element(run):
         a = ctl.act(obs, info)
         np.testing.assert_array_equal(a, ref.act(np.delete(obs, k), info))
         obs, _, _, _, info = env.step(a)
+
+
+def test_checkpoints_are_a_callback_of_their_own(tmp_path):
+    """PeriodicCheckpoint alone (no evaluation) under SB3's CallbackList: step_N files at every
+    multiple of checkpoint_every_steps, each a policy that loads."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import CallbackList
+
+    from agents.training import PeriodicCheckpoint, make_vec_env
+
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_residual.yaml",
+                      [*TINY, *PPO_TINY, "vec_env.n_envs=1", "checkpoint_every_steps=128"])
+    venv = make_vec_env(cfg)
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    checkpoints = PeriodicCheckpoint(cfg, tmp_path)
+    model.learn(total_timesteps=256, callback=CallbackList([checkpoints]))
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.zip")) == ["step_128.zip", "step_256.zip"]
+    assert read_card(tmp_path / "checkpoints" / "step_128.zip")["num_timesteps"] == 128
+    assert checkpoints.seconds > 0 and not (tmp_path / "evaluations.csv").exists()
