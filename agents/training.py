@@ -22,15 +22,25 @@ Evaluation and checkpointing are two SB3 callbacks, :class:`PeriodicEvaluation` 
 best_model, training curve) and :class:`PeriodicCheckpoint` (checkpoints/), combined with SB3's
 ``CallbackList``; the time they take is left out of the throughput figures.
 
-Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under SB3's
-``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
-reset, one of ``env.scenarios``, then one of its training seeds (its own generator, seeded
-``seed + index`` by SB3) and, with ``env.random_start``, a start time in the scenario; wrapped by :class:`agents.residual.ResidualWrapper` when
-``env.residual`` is set. ``DummyVecEnv`` steps them in this process, ``SubprocVecEnv`` in one
-process each. ``VecNormalize`` normalises observations and rewards.
+Environments (``vec_env.kind``):
 
-Determinism: with ``vec_env.kind: dummy`` (or subproc) on CPU, the same config and seed give the
-same model parameters bit for bit (tests/test_train.py checks it); ``torch_threads`` is fixed by
+* ``batched`` (default): the ``vec_env.n_envs`` slots are plants of the batched env
+  (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``, one compiled batch per
+  scenario) behind SB3's VecEnv interface (:class:`agents.vec_env.BatchedVecEnv`), under
+  ``VecMonitor``; how the scenario mix maps onto the batches is :class:`ScenarioBatches` (each
+  slot keeps one scenario; ``n_envs`` >= the number of scenarios). No residual layer and no
+  random starts (both are per env: use ``dummy``).
+* ``dummy`` / ``subproc``: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under
+  SB3's ``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
+  reset, one of ``env.scenarios``, then one of its training seeds (its own generator, seeded
+  ``seed + index`` by SB3) and, with ``env.random_start``, a start time in the scenario; wrapped
+  by :class:`agents.residual.ResidualWrapper` when ``env.residual`` is set. ``DummyVecEnv`` steps
+  them in this process, ``SubprocVecEnv`` in one process each.
+
+``VecNormalize`` normalises observations and rewards.
+
+Determinism: on CPU, with any ``vec_env.kind``, the same config and seed give the same model
+parameters bit for bit (tests/test_train.py checks batched and dummy); ``torch_threads`` is fixed by
 the config because a different thread count may change the order of float sums. A resumed run
 continues the step counter, the optimiser state and (off-policy) the replay buffer, but not the
 environments' episodes in progress nor VecNormalize's running return, so a run resumed at step N
@@ -55,7 +65,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvWrapper, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvWrapper, VecMonitor, VecNormalize
 
 from .acceptance import breaches, mean_kpi, run_record
 from .residual import ResidualWrapper
@@ -63,6 +73,7 @@ from .runner import run_episode
 from sim.config import load_scenario
 from sim.results import save_figure, write_json, write_text
 
+from .vec_env import BatchedVecEnv
 from .sb3 import (ObsNormaliser, Policy, algorithm_class, box_to_json, load_model, policy_kwargs_from_json, read_card,
                   restore_normalisation, save_policy, write_binary)
 from .train_config import ConfigError, EnvConfig, TrainConfig, dump
@@ -188,11 +199,59 @@ class TimedVecEnv(VecEnvWrapper):
         return out
 
 
+class ScenarioBatches(BatchedVecEnv):
+    """The scenario mix on the batched plant: one batch per scenario
+    (``gymnasium.make_vec(env.id, num_envs=k, vectorization_mode="vector_entry_point")``, a
+    :class:`sim.batch.PlantBatch` holding one plant config and one scenario), and every one of
+    the ``n_envs`` slots of the VecEnv assigned to one scenario for the whole run.
+
+    The assignment is the seeded mix: the scenarios in an order drawn from
+    ``numpy.random.default_rng(seed)``, dealt round robin to the slots, so each scenario holds
+    ``n_envs // len(scenarios)`` or one more slots (``n_envs`` must be at least the number of
+    scenarios) and the slots of one scenario are adjacent. A slot's first episode takes one of its
+    scenario's training seeds, drawn by the slot's generator (seeded ``seed + slot`` by SB3, as
+    :class:`ScenarioMix` draws); later episodes are seeded by the batch's autoreset from the
+    slot's generator (``SyncVectorEnv``'s rule), so after the first episode the plant seeds are
+    not limited to the scenario's training seeds (they are 31-bit draws; meeting a held-out or
+    test seed has a chance of about 1e-9 per episode). Where :class:`ScenarioMix` draws a
+    scenario per episode, here the share of each scenario is fixed by the slot counts.
+    """
+
+    def __init__(self, env_cfg: EnvConfig, seeds: dict[str, tuple[int, ...]], n_envs: int, seed: int):
+        import sim  # noqa: F401  (registers the environments)
+
+        names = list(seeds)
+        order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+        counts = {name: len(range(k, n_envs, len(order))) for k, name in enumerate(order)}
+        #: Scenario of every slot, in slot order.
+        self.slot_scenarios = [name for name in names for _ in range(counts[name])]
+        self.train_seeds = seeds
+        batches = [gym.make_vec(env_cfg.id, num_envs=counts[name], vectorization_mode="vector_entry_point",
+                                autoreset_mode=gym.vector.AutoresetMode.SAME_STEP, plant=env_cfg.plant,
+                                scenario=name, episode_hours=env_cfg.episode_hours, **env_cfg.kwargs)
+                   for name in names]
+        try:
+            super().__init__(batches)
+        except ValueError as err:
+            raise ValueError(f"env.scenarios {names}: {err}; one policy needs one layout (a scenario with a moisture "
+                             "forecast adds an observation element)") from None
+
+    def plant_seeds(self, seeds: list[int | None]) -> list[int | None]:
+        """Each seeded slot's first plant seed: one of its scenario's training seeds."""
+        return [None if s is None else int(np.random.default_rng(s).choice(self.train_seeds[name]))
+                for s, name in zip(seeds, self.slot_scenarios)]
+
+
 def make_vec_env(cfg: TrainConfig):
-    """The training VecEnv: ``VecNormalize(TimedVecEnv(Dummy|SubprocVecEnv(ScenarioMix ...)))``."""
+    """The training VecEnv: ``VecNormalize(TimedVecEnv(...))`` over
+    ``VecMonitor(ScenarioBatches)`` (``vec_env.kind: batched``) or
+    ``Dummy|SubprocVecEnv(Monitor(ScenarioMix) ...)``."""
     train_seeds = {name: pair[0] for name, pair in cfg.seeds().items()}
-    fns = [partial(_make_mix, cfg.env, train_seeds) for _ in range(cfg.vec_env.n_envs)]
-    venv = SubprocVecEnv(fns) if cfg.vec_env.kind == "subproc" else DummyVecEnv(fns)
+    if cfg.vec_env.kind == "batched":
+        venv = VecMonitor(ScenarioBatches(cfg.env, train_seeds, cfg.vec_env.n_envs, cfg.seed))
+    else:
+        fns = [partial(_make_mix, cfg.env, train_seeds) for _ in range(cfg.vec_env.n_envs)]
+        venv = SubprocVecEnv(fns) if cfg.vec_env.kind == "subproc" else DummyVecEnv(fns)
     n = cfg.normalize
     gamma = cfg.algo.hyperparameters.get("gamma", 0.99)
     return VecNormalize(TimedVecEnv(venv), norm_obs=n.observations, norm_reward=n.rewards,

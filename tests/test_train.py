@@ -440,3 +440,55 @@ def test_checkpoints_are_a_callback_of_their_own(tmp_path):
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.zip")) == ["step_128.zip", "step_256.zip"]
     assert read_card(tmp_path / "checkpoints" / "step_128.zip")["num_timesteps"] == 128
     assert checkpoints.seconds > 0 and not (tmp_path / "evaluations.csv").exists()
+
+
+#: A tiny batched run of the supervisory config on two scenarios (3 slots: one scenario gets 2).
+BATCHED = ("vec_env.kind=batched", "vec_env.n_envs=3", "env.scenarios=[steady_design,wet_slug]",
+           "total_timesteps=192", "algo.n_steps=64")
+
+
+def test_batched_training_same_seed_same_parameters_bit_for_bit(tmp_path):
+    a = _train(tmp_path / "a", "ppo_supervisory", BATCHED)
+    b = _train(tmp_path / "b", "ppo_supervisory", BATCHED)
+    pa, pb = _parameters(a / "model.zip"), _parameters(b / "model.zip")
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert json.loads((a / "throughput.json").read_text())["vec_env"] == {"kind": "batched", "n_envs": 3}
+    c = _parameters(_train(tmp_path / "c", "ppo_supervisory", (*BATCHED, "seed=1")) / "model.zip")
+    assert not all(torch.equal(pa[k], c[k]) for k in pa)
+
+
+def test_scenario_batches_deal_the_slots_by_the_seeded_mix():
+    """Balanced slot counts, adjacent per scenario, order drawn from the seed; each slot's first
+    episode is the single supervisory env of its scenario on one of that scenario's train seeds."""
+    from agents.training import ScenarioBatches
+
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_supervisory.yaml",
+                      ["vec_env.kind=batched", "vec_env.n_envs=7", "env.episode_hours=0.05"])
+    seeds = {name: pair[0] for name, pair in cfg.seeds().items()}
+    venv = ScenarioBatches(cfg.env, seeds, 7, seed=0)
+    counts = {n: venv.slot_scenarios.count(n) for n in cfg.env.scenarios}
+    assert sorted(counts.values()) == [1, 1, 1, 2, 2] and venv.slot_scenarios == sorted(
+        venv.slot_scenarios, key=list(cfg.env.scenarios).index)
+    assert [ScenarioBatches(cfg.env, seeds, 7, seed=s).slot_scenarios for s in (0, 1)] != [venv.slot_scenarios] * 2
+    venv.seed(3)
+    plant_seeds = venv.plant_seeds([3 + i for i in range(7)])
+    venv.seed(3)
+    obs = venv.reset()
+    for i, (name, s) in enumerate(zip(venv.slot_scenarios, plant_seeds)):
+        assert s in seeds[name]
+        single, _ = make_env(cfg.env, name).reset(seed=s)
+        np.testing.assert_array_equal(obs[i], single)
+    venv.close()
+
+
+def test_batched_runs_refuse_what_is_per_env():
+    path = ROOT / "configs" / "agents" / "ppo_supervisory.yaml"
+    with pytest.raises(ConfigError, match=r"5 scenarios and vec_env.n_envs is 4.*set vec_env.kind: dummy"):
+        load_config(path, ["vec_env.kind=batched"])
+    with pytest.raises(ConfigError, match=r"env.residual is set"):
+        load_config(ROOT / "configs" / "agents" / "ppo_residual.yaml", ["vec_env.kind=batched"])
+    with pytest.raises(ConfigError, match=r"n_envs=65: kind 'dummy'"):
+        load_config(path, ["vec_env.n_envs=65"])
+    from agents.train_config import VecEnvConfig
+
+    assert VecEnvConfig().kind == "batched"  # the default: a config without vec_env.kind trains batched
