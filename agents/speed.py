@@ -1,9 +1,6 @@
 """Speed of the simulator, measured in one run (``scripts/bench_speed.py`` prints and writes it).
 
-    python scripts/bench_speed.py [--steps N] [--repeats R] [--num-envs N] [--batched-steps S]
-                                  [--ppo-steps P] [--ppo-envs E] [--json PATH]
-
-Prints a table of:
+The figures:
 
 * microseconds per step of every registered ``WtE/*`` environment (``sim.envs.ENV_IDS``; 10 s
   control interval, created with ``gymnasium.make``, uniform random actions, reset when an
@@ -18,17 +15,19 @@ Prints a table of:
   plants keep running (open loop the drum trips within the hour and a tripped plant costs almost
   nothing); trips are reported. Next to it the continuous core alone (``sim.core.integrate`` at
   its 1-s step, one plant), the floor of the batch's cost per plant second;
-* PPO training (Stable-Baselines3, ``MlpPolicy`` 64x64, 1,024 steps per update, batch 256, 10
-  epochs as ``configs/agents/ppo_residual.yaml``, ``--ppo-steps`` steps, one torch thread) on one
-  ``WtE/Incinerator-v0`` and on ``--ppo-envs`` batched plants (:class:`agents.vec_env.BatchedVecEnv`):
-  environment steps per second of training and the share of the training time spent inside the
-  env's step and reset.
+* PPO training through :func:`agents.training.train` (what ``scripts/train.py`` runs; config
+  :func:`ppo_config`: ``MlpPolicy`` 64x64, about 1,024 steps per update, batch 256, 10 epochs,
+  one torch thread) on ``WtE/IncineratorSupervisory-v0``, once on today's single-env path
+  (``vec_env.kind: dummy``, one env) and once on ``num_envs`` batched plants (``vec_env.kind:
+  batched``): environment steps per second of training, the share of the training time spent
+  inside the env's step and reset (throughput.json's figures), and the batched/single ratio.
 
 Each env and plant figure is the best of ``repeats`` timed runs after a warm-up (the first plant
 in a process compiles numba code). Timing never fails: the figures are reported, not judged.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -39,7 +38,6 @@ import numpy as np
 
 import sim
 
-from .vec_env import BatchedVecEnv
 
 CARTPOLE_ID = "CartPole-v1"
 WTE_ID = "WtE/Incinerator-v0"
@@ -159,81 +157,54 @@ def time_core(seconds: int) -> float:
     return seconds / elapsed
 
 
-class _StepTimer(gym.Wrapper):
-    """Accumulates the wall time spent in ``step`` and ``reset`` of the wrapped env."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.seconds = 0.0
-
-    def step(self, action):
-        t0 = time.perf_counter()
-        out = self.env.step(action)
-        self.seconds += time.perf_counter() - t0
-        return out
-
-    def reset(self, **kwargs):
-        t0 = time.perf_counter()
-        out = self.env.reset(**kwargs)
-        self.seconds += time.perf_counter() - t0
-        return out
+#: PPO environment of the training benchmark (what the configs in configs/agents/ train on).
+PPO_ENV_ID = "WtE/IncineratorSupervisory-v0"
 
 
-class _TimedBatches(BatchedVecEnv):
-    """:class:`agents.vec_env.BatchedVecEnv` accumulating the wall time of its reset and steps."""
-
-    def __init__(self, batch):
-        super().__init__([batch])
-        self.seconds = 0.0
-
-    def reset(self):
-        t0 = time.perf_counter()
-        out = super().reset()
-        self.seconds += time.perf_counter() - t0
-        return out
-
-    def step_wait(self):
-        t0 = time.perf_counter()
-        out = super().step_wait()
-        self.seconds += time.perf_counter() - t0
-        return out
-
-
-def _ppo(env, steps: int, num_envs: int) -> tuple[int, float]:
-    """Train SB3 PPO (the project's PPO hyperparameters, 1,024 steps per update over all envs)
-    for ``steps``; (steps done, wall s)."""
-    from stable_baselines3 import PPO
-
+def ppo_config(kind: str, num_envs: int, steps: int, env_id: str = PPO_ENV_ID) -> dict:
+    """The training config (plain data) of :func:`time_ppo`: PPO, ``MlpPolicy`` 64x64, about
+    1,024 steps per update over all envs (``n_steps = 1024 // num_envs``), batch 256, 10 epochs
+    (as ``configs/agents/ppo_residual.yaml``), one torch thread, ``steady_design`` in 6-h
+    episodes, ``vec_env`` ``{kind, n_envs: num_envs}``; evaluation once at the end (one 3-min
+    episode), no checkpoint before."""
     n_steps = max(1, min(1024, steps) // num_envs)
-    model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=min(256, n_steps * num_envs), n_epochs=10, seed=0,
-                device="cpu", verbose=0)
-    t0 = time.perf_counter()
-    model.learn(total_timesteps=steps)
-    return int(model.num_timesteps), time.perf_counter() - t0
+    return {"algo": {"name": "ppo", "policy_kwargs": {"net_arch": [64, 64]}, "n_steps": n_steps,
+                     "batch_size": min(256, n_steps * num_envs), "n_epochs": 10},
+            "env": {"id": env_id, "scenarios": ["steady_design"], "episode_hours": 6},
+            "vec_env": {"kind": kind, "n_envs": num_envs},
+            "eval": {"every_steps": 10 * steps, "max_episodes": 1, "episode_hours": 0.05},
+            "checkpoint_every_steps": 10 * steps, "total_timesteps": steps, "seed": 0, "torch_threads": 1,
+            "progress_bar": False}
 
 
-def time_ppo(steps: int, num_envs: int) -> dict:
-    """Short SB3 PPO runs on ``WtE/Incinerator-v0``: one env (``gym.make``), and ``num_envs``
-    batched plants (:class:`agents.vec_env.BatchedVecEnv`); steps/s and the env's share of the
-    training time. Both collect 1,024 steps per update."""
-    import torch
-    from stable_baselines3.common.vec_env import VecMonitor
+def time_ppo(steps: int, num_envs: int, env_id: str = PPO_ENV_ID) -> dict:
+    """PPO through :func:`agents.training.train` (what ``scripts/train.py`` runs) for ``steps`` on
+    one env on today's single-env path (``vec_env.kind: dummy``, one env) and on ``num_envs``
+    batched plants (``vec_env.kind: batched``), configs :func:`ppo_config`: environment steps per
+    second of training and the env's share of the training time, as the run's throughput.json
+    reports them (evaluation and checkpoints left out). Each path's env is built and stepped once
+    before (untimed): the first plant of a process loads its compiled kernels."""
+    import tempfile
 
-    torch.set_num_threads(1)
-    env = _StepTimer(gym.make(WTE_ID, control_interval_s=CONTROL_INTERVAL_S, episode_hours=6))
-    done, total = _ppo(env, steps, 1)
-    env.close()
-    result = {"steps": done, "steps_per_s": done / total, "env_share": env.seconds / total, "env_s": env.seconds,
-              "total_s": total, "torch_threads": torch.get_num_threads()}
-    timer = _TimedBatches(gym.make_vec(WTE_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
-                                       autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-                                       control_interval_s=CONTROL_INTERVAL_S, episode_hours=6))
-    venv = VecMonitor(timer)
-    done, total = _ppo(venv, steps, num_envs)
-    venv.close()
-    result["batched"] = {"num_envs": num_envs, "steps": done, "steps_per_s": done / total,
-                         "env_share": timer.seconds / total, "env_s": timer.seconds, "total_s": total}
-    return result
+    from .train_config import validate
+    from .training import make_vec_env, train
+
+    figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, n in (("dummy", 1), ("batched", num_envs)):
+            cfg = validate(ppo_config(kind, n, steps, env_id))
+            warm = make_vec_env(cfg)
+            warm.reset()
+            warm.step(np.zeros((n, *warm.action_space.shape), dtype=np.float32))
+            warm.close()
+            out = train(cfg, Path(tmp) / kind)
+            t = json.loads((out / "throughput.json").read_text(encoding="utf-8"))
+            figures[kind] = {"num_envs": n, "steps": t["env_steps"], "steps_per_s": t["env_steps_per_s"],
+                             "env_share": t["env_share_of_training"], "env_s": t["env_step_wall_s"],
+                             "total_s": t["training_wall_s"]}
+    single, batched = figures["dummy"], figures["batched"]
+    return {**{k: v for k, v in single.items() if k != "num_envs"}, "torch_threads": 1, "env_id": env_id,
+            "batched": {**batched, "speedup": batched["steps_per_s"] / single["steps_per_s"]}}
 
 
 def machine() -> dict:

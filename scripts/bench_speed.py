@@ -12,8 +12,8 @@ The default run takes about a minute on two cores. JSON shape: ``{"env": {id: {"
 "plant_advance": {"sim_seconds_per_wall_second", "us_per_advance_10s"}, "batched": {"num_envs",
 "plant_seconds_per_s", "plant_seconds_per_cpu_s", "us_per_plant_step", "steps", "trips",
 "core_plant_seconds_per_s"},
-"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads", "batched": {"num_envs",
-"steps", "steps_per_s", "env_share", "env_s", "total_s"}}, "machine",
+"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads", "env_id", "batched": {"num_envs",
+"steps", "steps_per_s", "env_share", "env_s", "total_s", "speedup"}}, "machine",
 "date", "steps", "repeats"}``.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> dict:
                  f"env share of training time {100 * ppo['env_share']:.1f} %"))
     pb = ppo["batched"]
     rows.append((f"PPO training, {pb['steps']} steps, {pb['num_envs']} batched", f"{pb['steps_per_s']:10.0f} /s",
-                 f"env share of training time {100 * pb['env_share']:.1f} %"))
+                 f"env share of training time {100 * pb['env_share']:.1f} %, {pb['speedup']:.2f} x one env"))
     print(f"bench_speed: {args.steps} steps, best of {args.repeats}")
     for name, value, note in rows:
         print(f"  {name:<44} {value:>14}   {note}")

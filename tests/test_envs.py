@@ -2,13 +2,9 @@
 id); actions, observation, reward and episode ends of WtE/Incinerator-v0; the benchmark script."""
 from __future__ import annotations
 
-import json
 import pickle
-import subprocess
-import sys
 import warnings
 from functools import partial
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -22,7 +18,6 @@ from sim.units import ACTUATORS, MEASUREMENTS
 
 ENV_ID = "WtE/Incinerator-v0"
 ALL_IDS = tuple(sim.envs.ENV_IDS)
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -477,25 +472,6 @@ def test_ansi_render():
     e.reset(seed=0)
     text = e.render()
     assert "steam" in text and "furnace" in text
-
-
-# ------------------------------------------------------------------ benchmark script ---
-def test_bench_speed_script_writes_json(tmp_path):
-    out = tmp_path / "speed" / "bench.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_speed.py"), "--steps", "30",
-                           "--repeats", "1", "--json", str(out)], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert "CartPole-v1" in proc.stdout and "ratio" in proc.stdout
-    data = json.loads(out.read_text())
-    assert set(data["env"]) == set(ALL_IDS)  # every registered WtE id is measured
-    for env_id in ALL_IDS:
-        assert set(data["env"][env_id]) >= {"us_per_step", "ratio_to_cartpole"}
-        assert data["env"][env_id]["ratio_to_cartpole"] == pytest.approx(
-            data["env"][env_id]["us_per_step"] / data["cartpole_us_per_step"])
-    assert data["cartpole_us_per_step"] > 0
-    assert data["plant_advance"]["sim_seconds_per_wall_second"] > 0
-    assert isinstance(data["machine"], dict) and data["date"]
-    assert [p.name for p in out.parent.iterdir()] == ["bench.json"]  # no temp file left behind
 
 
 # ------------------------------------------------------------------ SB3 PPO smoke test ---

@@ -439,7 +439,7 @@ def test_checkpoints_are_a_callback_of_their_own(tmp_path):
     model.learn(total_timesteps=256, callback=CallbackList([checkpoints]))
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.zip")) == ["step_128.zip", "step_256.zip"]
     assert read_card(tmp_path / "checkpoints" / "step_128.zip")["num_timesteps"] == 128
-    assert checkpoints.seconds > 0 and not (tmp_path / "evaluations.csv").exists()
+    assert not (tmp_path / "evaluations.csv").exists()
 
 
 #: A tiny batched run of the supervisory config on two scenarios (3 slots: one scenario gets 2).
