@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.envs.base_layer import SETPOINTS, BaseLayer
-from sim.envs.supervisory import IncineratorSupervisoryEnv
+from sim.envs.supervisory import supervisory_wrapper
 
 
 class RuleBasedACC:
@@ -29,7 +29,7 @@ class RuleBasedACC:
 
     def __init__(self, env):
         base = env.unwrapped
-        self.supervisory = isinstance(base, IncineratorSupervisoryEnv)
+        self.supervisory = supervisory_wrapper(env) is not None
         self.layer = None if self.supervisory else BaseLayer(base.plant, base.control_interval_s)
         self.setpoints = None if self.supervisory else self.layer.default_setpoints.tolist()
 

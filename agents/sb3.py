@@ -265,50 +265,22 @@ def load_policy(zip_path: str | Path) -> tuple[Policy, dict]:
 SUPERVISORY_ID, DIRECT_ID = "WtE/IncineratorSupervisory-v0", "WtE/Incinerator-v0"
 
 
-class SupervisoryLayer:
-    """What ``WtE/IncineratorSupervisory-v0`` wraps around the plant, for a supervisory policy
-    that drives a plain ``WtE/Incinerator-v0``: the policy's observation is the env's followed by
-    its last (clipped) supervisory action, and its action sets the setpoints of the ACC base layer
-    (:class:`sim.envs.base_layer.BaseLayer`), whose commands go to the plant. Same arithmetic as
-    the supervisory env, so the trajectory is the one the policy gets there."""
-
-    def __init__(self, env, setpoint_authority=1.0, fallback_below_degc: float | None = None):
-        from sim.envs.base_layer import SETPOINTS, BaseLayer
-
-        base = env.unwrapped  # the base layer reads only design values and bounds
-        self.base = BaseLayer(base.plant, base.control_interval_s, setpoint_authority, fallback_below_degc)
-        self.extra_observations = len(SETPOINTS)
-        self._last = np.zeros(len(SETPOINTS))
-        self._setpoints = np.zeros(len(SETPOINTS))
-        self._m, self._steam_setpoint_t_h = None, None
-
-    def reset(self, seed: int | None = None) -> None:
-        self.base.reset()
-        self._last[:] = 0.0
-
-    def observe(self, obs: np.ndarray, info: dict) -> np.ndarray:
-        self._m, self._steam_setpoint_t_h = info["measurements"], info["truth"]["steam_flow_setpoint_t_h"]
-        return np.concatenate([np.asarray(obs, dtype=np.float32), self._last.astype(np.float32)])
-
-    def action(self, policy_action: np.ndarray) -> np.ndarray:
-        np.clip(np.asarray(policy_action, dtype=float), -1.0, 1.0, out=self._last)
-        setpoints = self.base.setpoints(self._last, self._setpoints, self._m)
-        return self.base.action(self._m, self._steam_setpoint_t_h, setpoints.tolist())
-
-
 class SB3Controller:
     """A saved SB3 policy behind the controller protocol (``sb3:PATH.zip``).
 
     Runs on the env id it was trained on; a supervisory policy (trained on
     ``WtE/IncineratorSupervisory-v0``) and a residual policy (trained through
     :class:`agents.residual.ResidualWrapper`) also on plain ``WtE/Incinerator-v0``, by running
-    the same base layer themselves (:class:`SupervisoryLayer`, :class:`agents.residual.ResidualLayer`).
+    the same layer the training env ran (:class:`sim.envs.supervisory.SupervisoryLayer`,
+    :class:`agents.residual.ResidualLayer`).
     A policy trained on scenarios without the crane-imaging forecast runs on a scenario with one
     by leaving the forecast element out of its observation (it never learned to use it).
     Raises ValueError when ``env`` does not fit the policy.
     """
 
     def __init__(self, env, path: str | Path, name: str | None = None):
+        from sim.envs.supervisory import SupervisoryLayer
+
         from .residual import ResidualLayer
 
         self.policy, self.card = load_policy(path)
@@ -320,8 +292,10 @@ class SB3Controller:
             self.layer = ResidualLayer(env, **setup["residual"])
         elif trained == SUPERVISORY_ID and here == DIRECT_ID:
             kwargs = setup.get("kwargs") or {}
-            self.layer = SupervisoryLayer(env, **{k: kwargs[k] for k in ("setpoint_authority", "fallback_below_degc")
-                                                  if k in kwargs})
+            direct = env.unwrapped  # the layer reads only design values and bounds of its plant
+            self.layer = SupervisoryLayer(direct.plant, direct.control_interval_s,
+                                          **{k: kwargs[k] for k in ("setpoint_authority", "fallback_below_degc")
+                                             if k in kwargs})
         elif trained == here and not setup.get("residual"):
             self.layer = None
         else:
@@ -329,7 +303,7 @@ class SB3Controller:
                              f"{' with a residual layer' if setup.get('residual') else ''}; it cannot drive {here!r}")
         n_obs = env.observation_space.shape[0] + (self.layer.extra_observations if self.layer else 0)
         expected = len(self.card["observation_space"]["low"])
-        names = list(getattr(env.unwrapped, "observation_names", ()))
+        names = list(env.get_wrapper_attr("observation_names")) if env.has_wrapper_attr("observation_names") else []
         self._drop = None  # a forecast element the policy never saw (trained on scenarios without one)
         if n_obs == expected + 1 and FORECAST_CHANNEL in names:
             self._drop, n_obs = names.index(FORECAST_CHANNEL), n_obs - 1

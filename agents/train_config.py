@@ -20,7 +20,9 @@ anywhere is an error naming it)::
         base: rule_based
         actuators: [feed_rate_t_h, grate_speed_pct, primary_air_nm3_h, secondary_air_nm3_h]
         scale: 0.1
-    vec_env: {kind: dummy, n_envs: 1}   # dummy (one process) | subproc (one process per env)
+    vec_env: {kind: batched, n_envs: 1} # batched (the plants in one compiled batch per scenario,
+                                        # agents.training.ScenarioBatches) | dummy (single envs in
+                                        # this process) | subproc (one process per env)
     normalize: {observations: true, rewards: true, clip_obs: 10, clip_reward: 10}
     eval: {every_steps: 20000, seeds: holdout, holdout: 4, episode_hours: null, max_episodes: null}
     checkpoint_every_steps: 50000
@@ -182,19 +184,33 @@ class EnvConfig(_Strict):
 
 
 def _env_keywords(env_id: str) -> set[str]:
-    """The keyword arguments the class registered as ``env_id`` and its base classes take."""
+    """The keyword arguments the class registered as ``env_id`` takes: its ``KEYWORDS`` where it
+    declares them (a wrapper that passes the rest on), else those of its and its bases' ``__init__``."""
     import gymnasium
     from gymnasium.envs.registration import load_env_creator
 
     cls = load_env_creator(gymnasium.spec(env_id).entry_point)
+    if hasattr(cls, "KEYWORDS"):
+        return set(cls.KEYWORDS)
     kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return {name for klass in cls.__mro__ if "__init__" in vars(klass)
             for name, p in inspect.signature(klass.__init__).parameters.items() if p.kind in kinds and name != "self"}
 
 
+#: Most envs of a dummy or subproc VecEnv (each a Python env; subproc: a process each).
+MAX_SINGLE_ENVS = 64
+
+
 class VecEnvConfig(_Strict):
-    kind: Literal["dummy", "subproc"] = "dummy"
-    n_envs: int = Field(1, ge=1, le=64)
+    kind: Literal["batched", "dummy", "subproc"] = "batched"
+    n_envs: int = Field(1, ge=1, le=1024)
+
+    @model_validator(mode="after")
+    def _single_env_count(self):
+        if self.kind != "batched" and self.n_envs > MAX_SINGLE_ENVS:
+            raise ValueError(f"n_envs={self.n_envs}: kind {self.kind!r} runs one Python env per slot; expected at "
+                             f"most {MAX_SINGLE_ENVS} (kind 'batched' takes up to 1024)")
+        return self
 
 
 class NormalizeConfig(_Strict):
@@ -225,6 +241,20 @@ class TrainConfig(_Strict):
     progress_bar: bool = True
     init_from: str | None = Field(None, description="policy .zip (a run's model, best model or checkpoint, with its "
                                   ".json card) whose network weights and normalisation statistics start this run")
+
+    @model_validator(mode="after")
+    def _batched_env(self):
+        if self.vec_env.kind != "batched":
+            return self
+        why = ("env.residual is set (the residual layer wraps single envs)" if self.env.residual is not None else
+               "env.random_start is true (the ACC run-up to the start is per env)" if self.env.random_start else
+               f"env.scenarios has {len(self.env.scenarios)} scenarios and vec_env.n_envs is {self.vec_env.n_envs} "
+               "(a batch holds one scenario, so every scenario needs a slot)"
+               if self.vec_env.n_envs < len(self.env.scenarios) else None)
+        if why:
+            raise ValueError(f"vec_env.kind: 'batched' cannot run this config because {why}; set vec_env.kind: dummy "
+                             "(or subproc)")
+        return self
 
     def seeds(self) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
         """Scenario -> (training seeds, evaluation seeds) (see the module docstring)."""

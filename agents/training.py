@@ -18,15 +18,29 @@
     training_curve.png     episode reward (training) and evaluation figures against timesteps
     throughput.json        env steps per second of training and the env's share of that time
 
-Environments: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under SB3's
-``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
-reset, one of ``env.scenarios``, then one of its training seeds (its own generator, seeded
-``seed + index`` by SB3) and, with ``env.random_start``, a start time in the scenario; wrapped by :class:`agents.residual.ResidualWrapper` when
-``env.residual`` is set. ``DummyVecEnv`` steps them in this process, ``SubprocVecEnv`` in one
-process each. ``VecNormalize`` normalises observations and rewards.
+Evaluation and checkpointing are two SB3 callbacks, :class:`PeriodicEvaluation` (evaluations.csv,
+best_model, training curve) and :class:`PeriodicCheckpoint` (checkpoints/), combined with SB3's
+``CallbackList``; the time they take is left out of the throughput figures.
 
-Determinism: with ``vec_env.kind: dummy`` (or subproc) on CPU, the same config and seed give the
-same model parameters bit for bit (tests/test_train.py checks it); ``torch_threads`` is fixed by
+Environments (``vec_env.kind``):
+
+* ``batched`` (default): the ``vec_env.n_envs`` slots are plants of the batched env
+  (``gymnasium.make_vec(..., vectorization_mode="vector_entry_point")``, one compiled batch per
+  scenario) behind SB3's VecEnv interface (:class:`agents.vec_env.BatchedVecEnv`), under
+  ``VecMonitor``; how the scenario mix maps onto the batches is :class:`ScenarioBatches` (each
+  slot keeps one scenario; ``n_envs`` >= the number of scenarios). No residual layer and no
+  random starts (both are per env: use ``dummy``).
+* ``dummy`` / ``subproc``: each of the ``vec_env.n_envs`` copies is a :class:`ScenarioMix` (under
+  SB3's ``Monitor``, which reports episode rewards and lengths to the logger) that draws, at every
+  reset, one of ``env.scenarios``, then one of its training seeds (its own generator, seeded
+  ``seed + index`` by SB3) and, with ``env.random_start``, a start time in the scenario; wrapped
+  by :class:`agents.residual.ResidualWrapper` when ``env.residual`` is set. ``DummyVecEnv`` steps
+  them in this process, ``SubprocVecEnv`` in one process each.
+
+``VecNormalize`` normalises observations and rewards.
+
+Determinism: on CPU, with any ``vec_env.kind``, the same config and seed give the same model
+parameters bit for bit (tests/test_train.py checks batched and dummy); ``torch_threads`` is fixed by
 the config because a different thread count may change the order of float sums. A resumed run
 continues the step counter, the optimiser state and (off-policy) the replay buffer, but not the
 environments' episodes in progress nor VecNormalize's running return, so a run resumed at step N
@@ -47,11 +61,11 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvWrapper, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnvWrapper, VecMonitor, VecNormalize
 
 from .acceptance import breaches, mean_kpi, run_record
 from .residual import ResidualWrapper
@@ -59,6 +73,7 @@ from .runner import run_episode
 from sim.config import load_scenario
 from sim.results import save_figure, write_json, write_text
 
+from .vec_env import BatchedVecEnv
 from .sb3 import (ObsNormaliser, Policy, algorithm_class, box_to_json, load_model, policy_kwargs_from_json, read_card,
                   restore_normalisation, save_policy, write_binary)
 from .train_config import ConfigError, EnvConfig, TrainConfig, dump
@@ -184,11 +199,59 @@ class TimedVecEnv(VecEnvWrapper):
         return out
 
 
+class ScenarioBatches(BatchedVecEnv):
+    """The scenario mix on the batched plant: one batch per scenario
+    (``gymnasium.make_vec(env.id, num_envs=k, vectorization_mode="vector_entry_point")``, a
+    :class:`sim.batch.PlantBatch` holding one plant config and one scenario), and every one of
+    the ``n_envs`` slots of the VecEnv assigned to one scenario for the whole run.
+
+    The assignment is the seeded mix: the scenarios in an order drawn from
+    ``numpy.random.default_rng(seed)``, dealt round robin to the slots, so each scenario holds
+    ``n_envs // len(scenarios)`` or one more slots (``n_envs`` must be at least the number of
+    scenarios) and the slots of one scenario are adjacent. A slot's first episode takes one of its
+    scenario's training seeds, drawn by the slot's generator (seeded ``seed + slot`` by SB3, as
+    :class:`ScenarioMix` draws); later episodes are seeded by the batch's autoreset from the
+    slot's generator (``SyncVectorEnv``'s rule), so after the first episode the plant seeds are
+    not limited to the scenario's training seeds (they are 31-bit draws; meeting a held-out or
+    test seed has a chance of about 1e-9 per episode). Where :class:`ScenarioMix` draws a
+    scenario per episode, here the share of each scenario is fixed by the slot counts.
+    """
+
+    def __init__(self, env_cfg: EnvConfig, seeds: dict[str, tuple[int, ...]], n_envs: int, seed: int):
+        import sim  # noqa: F401  (registers the environments)
+
+        names = list(seeds)
+        order = [names[i] for i in np.random.default_rng(seed).permutation(len(names))]
+        counts = {name: len(range(k, n_envs, len(order))) for k, name in enumerate(order)}
+        #: Scenario of every slot, in slot order.
+        self.slot_scenarios = [name for name in names for _ in range(counts[name])]
+        self.train_seeds = seeds
+        batches = [gym.make_vec(env_cfg.id, num_envs=counts[name], vectorization_mode="vector_entry_point",
+                                autoreset_mode=gym.vector.AutoresetMode.SAME_STEP, plant=env_cfg.plant,
+                                scenario=name, episode_hours=env_cfg.episode_hours, **env_cfg.kwargs)
+                   for name in names]
+        try:
+            super().__init__(batches)
+        except ValueError as err:
+            raise ValueError(f"env.scenarios {names}: {err}; one policy needs one layout (a scenario with a moisture "
+                             "forecast adds an observation element)") from None
+
+    def plant_seeds(self, seeds: list[int | None]) -> list[int | None]:
+        """Each seeded slot's first plant seed: one of its scenario's training seeds."""
+        return [None if s is None else int(np.random.default_rng(s).choice(self.train_seeds[name]))
+                for s, name in zip(seeds, self.slot_scenarios)]
+
+
 def make_vec_env(cfg: TrainConfig):
-    """The training VecEnv: ``VecNormalize(TimedVecEnv(Dummy|SubprocVecEnv(ScenarioMix ...)))``."""
+    """The training VecEnv: ``VecNormalize(TimedVecEnv(...))`` over
+    ``VecMonitor(ScenarioBatches)`` (``vec_env.kind: batched``) or
+    ``Dummy|SubprocVecEnv(Monitor(ScenarioMix) ...)``."""
     train_seeds = {name: pair[0] for name, pair in cfg.seeds().items()}
-    fns = [partial(_make_mix, cfg.env, train_seeds) for _ in range(cfg.vec_env.n_envs)]
-    venv = SubprocVecEnv(fns) if cfg.vec_env.kind == "subproc" else DummyVecEnv(fns)
+    if cfg.vec_env.kind == "batched":
+        venv = VecMonitor(ScenarioBatches(cfg.env, train_seeds, cfg.vec_env.n_envs, cfg.seed))
+    else:
+        fns = [partial(_make_mix, cfg.env, train_seeds) for _ in range(cfg.vec_env.n_envs)]
+        venv = SubprocVecEnv(fns) if cfg.vec_env.kind == "subproc" else DummyVecEnv(fns)
     n = cfg.normalize
     gamma = cfg.algo.hyperparameters.get("gamma", 0.99)
     return VecNormalize(TimedVecEnv(venv), norm_obs=n.observations, norm_reward=n.rewards,
@@ -252,8 +315,10 @@ def _rule_based_reference(cfg: TrainConfig, episodes: list[tuple[str, int]], hou
     return summarise(results)
 
 
-class EvalAndCheckpoint(BaseCallback):
-    """Periodic evaluation on fixed (scenario, seed) episodes, best-model and checkpoint saving."""
+class PeriodicEvaluation(BaseCallback):
+    """Evaluation every ``eval.every_steps`` on fixed (scenario, seed) episodes: a row of
+    evaluations.csv, the eval/ logger keys, the training curve, and ``best_model.zip`` when the
+    row ranks best (:func:`selection_key`). ``seconds``: the wall time it took."""
 
     def __init__(self, cfg: TrainConfig, out: Path):
         super().__init__()
@@ -267,30 +332,24 @@ class EvalAndCheckpoint(BaseCallback):
         self.envs: dict[str, gym.Env] = {}
         self.best: tuple = (-1, -np.inf)
         self.reference: dict = {}
-        self.eval_time_s = 0.0
+        self.seconds = 0.0
         self.last_eval_step = None
-        self.next_eval = self.next_checkpoint = 0
+        self.next_eval = 0
 
     def _on_training_start(self) -> None:
         # every env is built now, so a long run does not read config files edited while it runs
         for scenario in dict(self.episodes):
             self.envs[scenario] = make_env(self.cfg.env, scenario, self.hours)
         self.reference = _rule_based_reference(self.cfg, self.episodes, self.hours)
-        n = self.model.num_timesteps
-        self.next_eval = (n // self.cfg.eval.every_steps + 1) * self.cfg.eval.every_steps
-        self.next_checkpoint = (n // self.cfg.checkpoint_every_steps + 1) * self.cfg.checkpoint_every_steps
+        self.next_eval = _next_multiple(self.model.num_timesteps, self.cfg.eval.every_steps)
         rows = _read_evaluations(self.out / "evaluations.csv")
         if rows:
             self.best = max(map(selection_key, rows))
 
     def _on_step(self) -> bool:
-        n = self.model.num_timesteps
-        if n >= self.next_eval:
+        if self.model.num_timesteps >= self.next_eval:
             self.next_eval += self.cfg.eval.every_steps
             self.evaluate()
-        if n >= self.next_checkpoint:
-            self.next_checkpoint += self.cfg.checkpoint_every_steps
-            self.checkpoint()
         return True
 
     def evaluate(self) -> None:
@@ -311,7 +370,28 @@ class EvalAndCheckpoint(BaseCallback):
             self.best = selection_key(row)
             save_policy(self.model, self.model.get_env(), self.out / "best_model.zip", *self.setup)
         plot_training_curve(self.out)
-        self.eval_time_s += time.perf_counter() - t0
+        self.seconds += time.perf_counter() - t0
+
+
+class PeriodicCheckpoint(BaseCallback):
+    """``checkpoints/step_N.zip`` (+ ``.replay.npz`` for off-policy algorithms) every
+    ``checkpoint_every_steps``. ``seconds``: the wall time it took."""
+
+    def __init__(self, cfg: TrainConfig, out: Path):
+        super().__init__()
+        self.every, self.out = cfg.checkpoint_every_steps, out
+        self.setup = (algo_setup(cfg), env_setup(cfg.env))
+        self.seconds = 0.0
+        self.next_checkpoint = 0
+
+    def _on_training_start(self) -> None:
+        self.next_checkpoint = _next_multiple(self.model.num_timesteps, self.every)
+
+    def _on_step(self) -> bool:
+        if self.model.num_timesteps >= self.next_checkpoint:
+            self.next_checkpoint += self.every
+            self.checkpoint()
+        return True
 
     def checkpoint(self) -> None:
         t0 = time.perf_counter()
@@ -320,7 +400,12 @@ class EvalAndCheckpoint(BaseCallback):
         save_policy(self.model, self.model.get_env(), path, *self.setup)
         if hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
             save_replay_buffer(self.model.replay_buffer, path.with_suffix(".replay.npz"))
-        self.eval_time_s += time.perf_counter() - t0
+        self.seconds += time.perf_counter() - t0
+
+
+def _next_multiple(n: int, every: int) -> int:
+    """The first multiple of ``every`` above ``n`` (the next periodic step of a run at step n)."""
+    return (n // every + 1) * every
 
 
 def _append_evaluation(path: Path, row: dict) -> None:
@@ -501,21 +586,21 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False) -> Path:
     except ImportError:
         pass
     model.set_logger(configure(str(out / "logs"), formats))
-    callback = EvalAndCheckpoint(cfg, out)
+    evaluation, checkpoints = PeriodicEvaluation(cfg, out), PeriodicCheckpoint(cfg, out)
     steps0 = model.num_timesteps
     t0 = time.perf_counter()
     model.learn(total_timesteps=cfg.total_timesteps - steps0, reset_num_timesteps=not resume,
-                callback=callback, progress_bar=cfg.progress_bar)
-    train_s = time.perf_counter() - t0 - callback.eval_time_s  # evaluations and checkpoints taken out
+                callback=CallbackList([evaluation, checkpoints]), progress_bar=cfg.progress_bar)
+    train_s = time.perf_counter() - t0 - evaluation.seconds - checkpoints.seconds  # those taken out
     env_s = venv.venv.env_time_s
-    if callback.last_eval_step != model.num_timesteps:  # the final policy is always evaluated
-        callback.evaluate()
-    callback.checkpoint()
-    save_policy(model, venv, out / "model.zip", *callback.setup)
+    if evaluation.last_eval_step != model.num_timesteps:  # the final policy is always evaluated
+        evaluation.evaluate()
+    checkpoints.checkpoint()
+    save_policy(model, venv, out / "model.zip", *evaluation.setup)
     steps = model.num_timesteps - steps0
     report = {"env_steps": steps, "training_wall_s": train_s, "env_steps_per_s": steps / train_s,
               "env_step_wall_s": env_s, "env_share_of_training": env_s / train_s,
-              "evaluation_and_checkpoint_wall_s": callback.eval_time_s,
+              "evaluation_and_checkpoint_wall_s": evaluation.seconds + checkpoints.seconds,
               "vec_env": cfg.vec_env.model_dump(), "torch_threads": cfg.torch_threads, "algo": algo}
     write_json(out / "throughput.json", report)
     plot_training_curve(out)

@@ -4,37 +4,16 @@ plants and the env's share of PPO training, measured in one run.
     python scripts/bench_speed.py [--steps N] [--repeats R] [--num-envs N] [--batched-steps S]
                                   [--ppo-steps P] [--ppo-envs E] [--json PATH]
 
-Prints a table of:
-
-* microseconds per step of every registered ``WtE/*`` environment (``sim.envs.ENV_IDS``; 10 s
-  control interval, created with ``gymnasium.make``, uniform random actions, reset when an
-  episode ends) and of ``CartPole-v1`` timed by the same loop, and each WtE figure's ratio to
-  CartPole (actions are drawn before the clock starts, so the figures are step and reset time);
-* simulated plant seconds per wall second of ``Plant.advance(10)`` at the design commands;
-* batched plants: ``gymnasium.make_vec("WtE/Incinerator-v0", num_envs=N,
-  vectorization_mode="vector_entry_point")`` (default N = 256) stepped ``--batched-steps`` times
-  in one process (one core: the batch runs on one thread), as simulated plant seconds per wall
-  second (and per second of the process's CPU time, which a busy shared machine does not
-  inflate). The actions are the design commands with a proportional feedwater-on-level trim, so the
-  plants keep running (open loop the drum trips within the hour and a tripped plant costs almost
-  nothing); trips are reported. Next to it the continuous core alone (``sim.core.integrate`` at
-  its 1-s step, one plant), the floor of the batch's cost per plant second;
-* PPO training (Stable-Baselines3, ``MlpPolicy`` 64x64, 1,024 steps per update, batch 256, 10
-  epochs as ``configs/agents/ppo_residual.yaml``, ``--ppo-steps`` steps, one torch thread) on one
-  ``WtE/Incinerator-v0`` and on ``--ppo-envs`` batched plants (:func:`sb3_batched`):
-  environment steps per second of training and the share of the training time spent inside the
-  env's step and reset.
-
-Each env and plant figure is the best of ``--repeats`` timed runs after a warm-up (the first plant
-in a process compiles numba code). With ``--json PATH`` the figures are written there atomically
+Prints a table of the figures :mod:`agents.speed` measures (what each is and how: its
+docstring). With ``--json PATH`` the figures are written there atomically
 (temp file, then ``os.replace``). Timing never fails: the figures are reported, not judged.
 The default run takes about a minute on two cores. JSON shape: ``{"env": {id: {"us_per_step",
 "ratio_to_cartpole", "control_interval_s", "steps", "resets"}, ...}, "cartpole_us_per_step",
 "plant_advance": {"sim_seconds_per_wall_second", "us_per_advance_10s"}, "batched": {"num_envs",
 "plant_seconds_per_s", "plant_seconds_per_cpu_s", "us_per_plant_step", "steps", "trips",
 "core_plant_seconds_per_s"},
-"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads", "batched": {"num_envs",
-"steps", "steps_per_s", "env_share", "env_s", "total_s"}}, "machine",
+"ppo": {"steps", "steps_per_s", "env_share", "env_s", "total_s", "torch_threads", "env_id", "batched": {"num_envs",
+"steps", "steps_per_s", "env_share", "env_s", "total_s", "speedup"}}, "machine",
 "date", "steps", "repeats"}``.
 """
 from __future__ import annotations
@@ -42,278 +21,12 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import os
-import platform
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-import gymnasium as gym
-import numpy as np
-
 import sim
-
-CARTPOLE_ID = "CartPole-v1"
-WTE_ID = "WtE/Incinerator-v0"
-CONTROL_INTERVAL_S = 10.0
-WARMUP_STEPS = 200
-
-
-def time_env(env_id: str, steps: int, repeats: int, seed: int = 0, **kwargs) -> dict:
-    """Best-of-``repeats`` microseconds per ``env.step`` (resets included when episodes end)."""
-    env = gym.make(env_id, **kwargs)
-    env.action_space.seed(seed)
-    actions = [env.action_space.sample() for _ in range(steps)]
-    env.reset(seed=seed)
-    for a in actions[:WARMUP_STEPS]:
-        _, _, terminated, truncated, _ = env.step(a)
-        if terminated or truncated:
-            env.reset()
-    best, resets = float("inf"), 0
-    for _ in range(repeats):
-        env.reset()
-        n_resets = 0
-        t0 = time.perf_counter()
-        for a in actions:
-            _, _, terminated, truncated, _ = env.step(a)
-            if terminated or truncated:
-                env.reset()
-                n_resets += 1
-        elapsed = time.perf_counter() - t0
-        if elapsed < best:
-            best, resets = elapsed, n_resets
-    env.close()
-    return {"us_per_step": best / steps * 1e6, "steps": steps, "resets": resets}
-
-
-def time_plant_advance(advances: int, repeats: int) -> dict:
-    """Simulated seconds per wall second of ``plant.advance(10)`` at the design commands.
-
-    Open loop the drum level trips the plant within about an hour, after which a plant stands
-    still; chunks that end tripped are discarded and the plant is rebuilt (untimed).
-    """
-    chunk = 10
-    seed = 0
-    plant = sim.Plant.from_config(seed=seed)
-    plant.advance(CONTROL_INTERVAL_S)  # warm-up
-    best = 0.0
-    for _ in range(repeats):
-        sim_s, wall_s = 0.0, 0.0
-        while sim_s < advances * CONTROL_INTERVAL_S:
-            if plant.trip is not None:
-                seed += 1
-                plant = sim.Plant.from_config(seed=seed)
-            t0 = time.perf_counter()
-            for _ in range(chunk):
-                plant.advance(CONTROL_INTERVAL_S)
-            elapsed = time.perf_counter() - t0
-            if plant.trip is None:
-                sim_s += chunk * CONTROL_INTERVAL_S
-                wall_s += elapsed
-        best = max(best, sim_s / wall_s)
-    return {"sim_seconds_per_wall_second": best, "us_per_advance_10s": CONTROL_INTERVAL_S / best * 1e6}
-
-
-def _design_action(env) -> np.ndarray:
-    """The design commands of the env's plant as a normalised action (float32)."""
-    from sim.envs.incinerator import to_action
-
-    plant = env.unwrapped.batch.model if hasattr(env.unwrapped, "batch") else env.unwrapped.plant
-    return to_action(plant.design_actuators, *plant.actuator_bounds)
-
-
-def level_trim(obs: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """Design actions with a feedwater trim on the drum level and steam flow (observation elements
-    2 and 0, normalised): feedwater [t/h] = design + 6.8 obs[0] - 30 obs[2], i.e. follow the
-    steam (10 % of design = 6.8 t/h per unit) and take 0.3 t/h per mm of level (100 mm per unit)
-    off, in action units of the feedwater's half range (55 t/h)."""
-    a = np.broadcast_to(design, obs.shape[:-1] + design.shape).copy()
-    fw = sim.units.ACTUATORS.index("feedwater_t_h")
-    a[..., fw] += (6.8 * obs[..., 0] - 30.0 * obs[..., 2]) / 55.0
-    return np.clip(a, -1.0, 1.0).astype(np.float32)
-
-
-def time_batched(num_envs: int, steps: int, repeats: int) -> dict:
-    """Simulated plant seconds per wall second of the batched env (best of ``repeats``)."""
-    envs = gym.make_vec(WTE_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        control_interval_s=CONTROL_INTERVAL_S)
-    design = _design_action(envs)
-    obs, _ = envs.reset(seed=0)
-    obs, *_ = envs.step(level_trim(obs, design))  # warm-up: compiles the kernels
-    best, best_cpu, trips = float("inf"), float("inf"), 0
-    for _ in range(repeats):
-        elapsed = cpu = 0.0
-        for _ in range(steps):
-            actions = level_trim(obs, design)
-            t0, c0 = time.perf_counter(), time.process_time()
-            obs, _, terminated, _, _ = envs.step(actions)
-            elapsed += time.perf_counter() - t0
-            cpu += time.process_time() - c0
-            trips += int(terminated.sum())
-        best, best_cpu = min(best, elapsed), min(best_cpu, cpu)
-    envs.close()
-    plant_s = num_envs * steps * CONTROL_INTERVAL_S
-    return {"num_envs": num_envs, "plant_seconds_per_s": plant_s / best,
-            "plant_seconds_per_cpu_s": plant_s / best_cpu if best_cpu > 0 else float("nan"),
-            "us_per_plant_step": best / (num_envs * steps) * 1e6, "steps": steps, "trips": trips,
-            "core_plant_seconds_per_s": time_core(steps * 10)}
-
-
-def time_core(seconds: int) -> float:
-    """Plant seconds per wall second of the continuous core alone (one plant, 1-s steps)."""
-    plant = sim.Plant.from_config(seed=0)
-    plant.advance(CONTROL_INTERVAL_S)  # warm-up
-    sync, s, ph = plant.kernels.sync, plant.state.arrays, plant.model.model.ph
-    end = plant.time_s + float(seconds)
-    t0 = time.perf_counter()
-    sync(s, 0, end, ph)  # the core alone, at its config step, no discrete events
-    elapsed = time.perf_counter() - t0
-    if plant.trip is not None:  # a tripped core returns at once: not a timing
-        return float("nan")
-    return seconds / elapsed
-
-
-class _StepTimer(gym.Wrapper):
-    """Accumulates the wall time spent in ``step`` and ``reset`` of the wrapped env."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.seconds = 0.0
-
-    def step(self, action):
-        t0 = time.perf_counter()
-        out = self.env.step(action)
-        self.seconds += time.perf_counter() - t0
-        return out
-
-    def reset(self, **kwargs):
-        t0 = time.perf_counter()
-        out = self.env.reset(**kwargs)
-        self.seconds += time.perf_counter() - t0
-        return out
-
-
-def _ppo(env, steps: int, num_envs: int) -> tuple[int, float]:
-    """Train SB3 PPO (the project's PPO hyperparameters, 1,024 steps per update over all envs)
-    for ``steps``; (steps done, wall s)."""
-    from stable_baselines3 import PPO
-
-    n_steps = max(1, min(1024, steps) // num_envs)
-    model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=min(256, n_steps * num_envs), n_epochs=10, seed=0,
-                device="cpu", verbose=0)
-    t0 = time.perf_counter()
-    model.learn(total_timesteps=steps)
-    return int(model.num_timesteps), time.perf_counter() - t0
-
-
-def time_ppo(steps: int, num_envs: int) -> dict:
-    """Short SB3 PPO runs on ``WtE/Incinerator-v0``: one env (``gym.make``), and ``num_envs``
-    batched plants (:func:`sb3_batched`); steps/s and the env's share of the training time.
-    Both collect 1,024 steps per update."""
-    import torch
-
-    torch.set_num_threads(1)
-    env = _StepTimer(gym.make(WTE_ID, control_interval_s=CONTROL_INTERVAL_S, episode_hours=6))
-    done, total = _ppo(env, steps, 1)
-    env.close()
-    result = {"steps": done, "steps_per_s": done / total, "env_share": env.seconds / total, "env_s": env.seconds,
-              "total_s": total, "torch_threads": torch.get_num_threads()}
-    venv = sb3_batched(num_envs)
-    done, total = _ppo(venv, steps, num_envs)
-    timer = venv.venv
-    venv.close()
-    result["batched"] = {"num_envs": num_envs, "steps": done, "steps_per_s": done / total,
-                         "env_share": timer.seconds / total, "env_s": timer.seconds, "total_s": total}
-    return result
-
-
-def sb3_batched(num_envs: int):
-    """The batched ``WtE/Incinerator-v0`` (``SAME_STEP`` autoreset) as a Stable-Baselines3 VecEnv
-    under ``VecMonitor``, timing its ``reset``/``step_wait`` in ``.venv.seconds``. Per-env infos
-    carry only what SB3 reads (``terminal_observation``, ``TimeLimit.truncated``)."""
-    from stable_baselines3.common.vec_env import VecEnv, VecMonitor
-
-    class BatchedVecEnv(VecEnv):
-        def __init__(self):
-            self.envs = gym.make_vec(WTE_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
-                                     autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
-                                     control_interval_s=CONTROL_INTERVAL_S, episode_hours=6)
-            super().__init__(num_envs, self.envs.single_observation_space, self.envs.single_action_space)
-            self.seconds = 0.0
-            self._actions = None
-
-        def reset(self):
-            t0 = time.perf_counter()
-            seeds = None if all(s is None for s in self._seeds) else self._seeds
-            obs, _ = self.envs.reset(seed=seeds)
-            self._reset_seeds()
-            self.seconds += time.perf_counter() - t0
-            return obs
-
-        def step_async(self, actions):
-            self._actions = actions
-
-        def step_wait(self):
-            t0 = time.perf_counter()
-            obs, rewards, terminated, truncated, info = self.envs.step(self._actions)
-            done = terminated | truncated
-            infos = [{} for _ in range(num_envs)]
-            for i in np.flatnonzero(done):
-                infos[i] = {"terminal_observation": info["final_obs"][i],
-                            "TimeLimit.truncated": bool(truncated[i] and not terminated[i])}
-            self.seconds += time.perf_counter() - t0
-            return obs, rewards.astype(np.float32), done, infos
-
-        def close(self):
-            self.envs.close()
-
-        def get_attr(self, attr_name, indices=None):
-            return [getattr(self.envs.unwrapped, attr_name)] * len(self._get_indices(indices))
-
-        def set_attr(self, attr_name, value, indices=None):
-            raise AttributeError(f"set_attr({attr_name!r}): the batched plants share one env object")
-
-        def env_method(self, method_name, *args, indices=None, **kwargs):
-            raise AttributeError(f"env_method({method_name!r}): not available on the batched plants")
-
-        def env_is_wrapped(self, wrapper_class, indices=None):
-            return [False] * len(self._get_indices(indices))
-
-    return VecMonitor(BatchedVecEnv())
-
-
-def machine() -> dict:
-    return {
-        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "python": platform.python_version(),
-        "numpy": np.__version__, "gymnasium": gym.__version__, "cpu_model": cpu_model(),
-    }
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else platform.processor()."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from agents import speed
+from sim.results import write_text
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -330,12 +43,12 @@ def main(argv: list[str] | None = None) -> dict:
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
 
-    wte = {env_id: time_env(env_id, args.steps, args.repeats, control_interval_s=CONTROL_INTERVAL_S)
+    wte = {env_id: speed.time_env(env_id, args.steps, args.repeats, control_interval_s=speed.CONTROL_INTERVAL_S)
            for env_id in sim.envs.ENV_IDS}
-    cart = time_env(CARTPOLE_ID, args.steps, args.repeats)
-    adv = time_plant_advance(args.steps, args.repeats)
-    batched = time_batched(args.num_envs, args.batched_steps, args.repeats)
-    ppo = time_ppo(args.ppo_steps, args.ppo_envs)
+    cart = speed.time_env(speed.CARTPOLE_ID, args.steps, args.repeats)
+    adv = speed.time_plant_advance(args.steps, args.repeats)
+    batched = speed.time_batched(args.num_envs, args.batched_steps, args.repeats)
+    ppo = speed.time_ppo(args.ppo_steps, args.ppo_envs)
     for figures in wte.values():
         figures["ratio_to_cartpole"] = figures["us_per_step"] / cart["us_per_step"]
 
@@ -353,25 +66,26 @@ def main(argv: list[str] | None = None) -> dict:
                  f"env share of training time {100 * ppo['env_share']:.1f} %"))
     pb = ppo["batched"]
     rows.append((f"PPO training, {pb['steps']} steps, {pb['num_envs']} batched", f"{pb['steps_per_s']:10.0f} /s",
-                 f"env share of training time {100 * pb['env_share']:.1f} %"))
+                 f"env share of training time {100 * pb['env_share']:.1f} %, {pb['speedup']:.2f} x one env"))
     print(f"bench_speed: {args.steps} steps, best of {args.repeats}")
     for name, value, note in rows:
         print(f"  {name:<44} {value:>14}   {note}")
 
     result = {
         "env": {env_id: {"us_per_step": f["us_per_step"], "ratio_to_cartpole": f["ratio_to_cartpole"],
-                         "control_interval_s": CONTROL_INTERVAL_S, "steps": args.steps, "resets": f["resets"]}
+                         "control_interval_s": speed.CONTROL_INTERVAL_S, "steps": args.steps, "resets": f["resets"]}
                 for env_id, f in wte.items()},
         "cartpole_us_per_step": cart["us_per_step"],
         "plant_advance": adv,
         "batched": batched,
         "ppo": ppo,
-        "machine": machine(),
+        "machine": speed.machine(),
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "steps": args.steps, "repeats": args.repeats,
     }
     if args.json is not None:
-        write_json_atomic(args.json, result)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        write_text(args.json, json.dumps(result, indent=2) + "\n")
         print(f"  written {args.json}")
     return result
 

@@ -1,35 +1,28 @@
-"""scripts/benchmark.py end to end on a tiny matrix: files, keys, normalisation, determinism."""
+"""agents.benchmark (scripts/benchmark.py) on a tiny matrix: files, keys, normalisation, determinism."""
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from agents import benchmark
 from sim import kpis
+from sim.config import ConfigError
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+ROOT = Path(__file__).resolve().parent.parent
 #: Tiny matrix: 2 controllers x 2 scenarios x 2 seeds of 12 min each.
-TINY = ["--controllers", "manual,rule_based", "--scenarios", "steady_design,load_change",
-        "--seeds", "1000,1001", "--hours", "0.2", "--no-progress"]
+TINY = dict(controllers=["manual", "rule_based"], scenario_names=["steady_design", "load_change"],
+            seeds="1000,1001", hours=0.2)
 
 
 @pytest.fixture(scope="module")
-def benchmark():
-    """The script as a module (importable by the worker processes too)."""
-    mp = pytest.MonkeyPatch()
-    mp.syspath_prepend(str(SCRIPTS))
-    import benchmark as module
-
-    yield module
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def serial(benchmark, tmp_path_factory):
+def serial(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial")
-    assert benchmark.main([*TINY, "--workers", "1", "--out", str(out)]) == 0
+    benchmark.run(benchmark.plan(**TINY), out, workers=1, progress=False)
     return out
 
 
@@ -54,7 +47,7 @@ def test_writes_every_file_with_the_documented_keys(serial):
         assert (serial / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_summary_is_normalised_to_rule_based(serial, benchmark):
+def test_summary_is_normalised_to_rule_based(serial):
     data = json.loads((serial / "results.json").read_text())
     text = (serial / "summary.md").read_text()
     row = lambda scen, ctl: next(line for line in text.splitlines() if line.startswith(f"| {scen} | {ctl} |"))
@@ -74,27 +67,34 @@ def test_summary_is_normalised_to_rule_based(serial, benchmark):
     assert cells(row("steady_design", "manual"))[2 + len(labels)] == str(gb)
 
 
-def test_parallel_workers_give_the_same_results(serial, benchmark, tmp_path):
-    assert benchmark.main([*TINY, "--workers", "2", "--out", str(tmp_path)]) == 0
+def test_parallel_workers_give_the_same_results(serial, tmp_path):
+    benchmark.run(benchmark.plan(**TINY), tmp_path, workers=2, backend="process", progress=False)
     assert (tmp_path / "results.json").read_bytes() == (serial / "results.json").read_bytes()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--controllers", "manual,nope"], "unknown controller 'nope'"),
-    (["--controllers", "sb3:/no/such/model.zip"], "model.zip"),
-    (["--scenarios", "steady_design,nope"], "unknown scenario 'nope'"),
-    (["--seeds", "first"], "--seeds 'first'"),
-    (["--workers", "0"], "--workers 0"),
+@pytest.mark.parametrize("change, error, message", [
+    ({"controllers": ["manual", "nope"]}, ValueError, "unknown controller 'nope'"),
+    ({"controllers": ["manual", "manual"]}, ValueError, "expected distinct"),
+    ({"controllers": ["sb3:/no/such/model.zip"]}, FileNotFoundError, "model.zip"),
+    ({"scenario_names": ["steady_design", "nope"]}, ConfigError, "unknown scenario 'nope'"),
+    ({"seeds": "first"}, ValueError, "--seeds 'first'"),
+    ({"hours": -1.0}, ValueError, "--hours -1.0"),
 ])
-def test_bad_options_fail_before_running(benchmark, tmp_path, capsys, args, message):
-    with pytest.raises(SystemExit) as exc:
-        benchmark.main([*args, "--out", str(tmp_path / "never")])
-    assert exc.value.code == 2
-    assert message in capsys.readouterr().err
+def test_bad_inputs_fail_before_running(change, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        benchmark.plan(**{**TINY, **change})
+
+
+def test_script_reports_a_bad_option_as_a_usage_error(tmp_path):
+    """The command line end to end: exit code 2, the message, no folder."""
+    for args, message in ((["--scenarios", "nope"], "unknown scenario 'nope'"), (["--workers", "0"], "--workers 0")):
+        proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "benchmark.py"), *args, "--out",
+                               str(tmp_path / "never")], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and message in proc.stderr
     assert not (tmp_path / "never").exists()
 
 
-def test_trips_are_counted_in_results_and_summary(benchmark):
+def test_trips_are_counted_in_results_and_summary():
     record = {"trip": "flame loss (furnace temperature)", "hours_run": 0.5,
               "gb18485": {"exceedances": {"co": {"1h": 2}}, "furnace_below_850_5min_count": 3, "aux_fuel_mwh": 0.0},
               "eu_ied": {"exceedances": {"co": {"10min": 1, "30min": 1}}}}

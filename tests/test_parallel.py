@@ -89,29 +89,18 @@ def test_bad_arguments_are_named(tmp_path):
         run_jobs(episode_kpis, JOBS, out=tmp_path)
 
 
-# ------------------------------------------------------------------ scripts/tune.py ---
-def _tune_script():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "tune.py"
-    spec = importlib.util.spec_from_file_location("tune_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
+# ------------------------------------------------------------------ agents.tuning (scripts/tune.py) ---
 def test_tune_parameter_specs_parse_and_name_errors():
-    tune_script = _tune_script()
-    assert tune_script.parse_param("algo.gamma=choice:0.99,0.995") == ("algo.gamma", "choice", [0.99, 0.995])
-    assert tune_script.parse_param("algo.learning_rate=loguniform:1e-5:1e-3") == (
+    from agents import tuning
+    assert tuning.parse_param("algo.gamma=choice:0.99,0.995") == ("algo.gamma", "choice", [0.99, 0.995])
+    assert tuning.parse_param("algo.learning_rate=loguniform:1e-5:1e-3") == (
         "algo.learning_rate", "loguniform", [1e-5, 1e-3])
-    assert tune_script.parse_param("algo.n_epochs=randint:2:11") == ("algo.n_epochs", "randint", [2, 11])
+    assert tuning.parse_param("algo.n_epochs=randint:2:11") == ("algo.n_epochs", "randint", [2, 11])
     for bad, message in [("algo.gamma", "KEY=KIND:ARGS"), ("algo.gamma=normal:0:1", "KIND one of"),
                          ("x=uniform:2:1", "LO < HI"), ("x=loguniform:0:1", "LO > 0"), ("x=uniform:a:b", "LO:HI")]:
         with pytest.raises(ValueError, match=message):
-            tune_script.parse_param(bad)
-    assert tune_script.trial_overrides({"b": 0.5, "a": "tanh"}) == ["a='tanh'", "b=0.5"]
+            tuning.parse_param(bad)
+    assert tuning.trial_overrides({"b": 0.5, "a": "tanh"}) == ["a='tanh'", "b=0.5"]
 
 
 @pytest.mark.slow  # ~40 s: Ray plus two tiny PPO trainings
@@ -119,19 +108,21 @@ def test_tune_runs_trials_and_resumes(tmp_path):
     pytest.importorskip("ray", reason="Ray is not installed (pip install -e .[ray])")
     from pathlib import Path
 
-    tune_script = _tune_script()
+    from agents import tuning
+
     config = Path(__file__).resolve().parents[1] / "configs" / "agents" / "ppo_residual.yaml"
     tiny = ["total_timesteps=256", "env.episode_hours=0.25", "eval.every_steps=128", "eval.max_episodes=1",
             "eval.episode_hours=0.05", "checkpoint_every_steps=256", "algo.n_steps=128", "algo.batch_size=64",
             "algo.n_epochs=1"]
-    argv = ["--config", str(config), "--out", str(tmp_path), "--param", "algo.learning_rate=loguniform:1e-5:1e-3",
-            "--samples", "2", "--workers", "2", *tiny]
+    params = [tuning.parse_param("algo.learning_rate=loguniform:1e-5:1e-3")]
+    fixed = [*tiny, "progress_bar=false"]
     import ray
 
     try:
-        assert tune_script.main(argv) == 0
+        assert tuning.search(config, tmp_path, params, fixed, samples=2, workers=2)["trials"] == 2
         first = (tmp_path / "trials.csv").read_text()
-        assert tune_script.main(argv) == 0  # the finished search is restored, nothing runs again
+        # the finished search is restored, nothing runs again
+        assert tuning.search(config, tmp_path, params, fixed, samples=2, workers=2)["trials"] == 2
     finally:
         ray.shutdown()
     assert (tmp_path / "trials.csv").read_text() == first

@@ -80,7 +80,7 @@ def test_action_zero_reproduces_rule_based_bit_for_bit():
 def test_setpoint_mapping_and_info():
     env = gym.make(SUP_ID)
     env.reset(seed=0)
-    base = env.unwrapped.base_layer
+    base = env.get_wrapper_attr("base_layer")
     a = np.array([1.0, -1.0, 0.5, -0.5, 1.0, -1.0, 2.0], dtype=np.float32)  # last one clipped to 1
     _, reward, _, _, info = env.step(a)
     sp = info["setpoints"]
@@ -96,7 +96,7 @@ def test_setpoint_mapping_and_info():
 def test_setpoint_authority_scales_the_bands():
     env = gym.make(SUP_ID, setpoint_authority=0.5)
     env.reset(seed=0)
-    base = env.unwrapped.base_layer
+    base = env.get_wrapper_attr("base_layer")
     _, _, _, _, info = env.step(np.ones(7, dtype=np.float32))
     expected = base.default_setpoints + 0.5 * IncineratorSupervisoryEnv().base_layer.setpoint_half_range
     np.testing.assert_allclose([info["setpoints"][s] for s in SETPOINTS], expected, rtol=1e-12)
@@ -181,3 +181,71 @@ def test_direct_construction_equals_make():
     np.testing.assert_array_equal(a.reset(seed=9)[0], b.reset(seed=9)[0])
     step = np.full(7, 0.3, dtype=np.float32)
     np.testing.assert_array_equal(a.step(step)[0], b.step(step)[0])
+
+
+def test_wraps_the_direct_env_and_finds_itself_in_a_chain():
+    """The registered env is a wrapper over a plain Incinerator-v0 (no copy of its step)."""
+    from sim.envs.incinerator import IncineratorEnv
+    from sim.envs.supervisory import supervisory_wrapper
+
+    env = gym.make(SUP_ID, episode_hours=0.1)
+    assert type(env.unwrapped) is IncineratorEnv and isinstance(supervisory_wrapper(env), IncineratorSupervisoryEnv)
+    assert supervisory_wrapper(gym.make("WtE/Incinerator-v0")) is None
+    wrapped = IncineratorSupervisoryEnv(IncineratorEnv(episode_hours=0.1), setpoint_authority=0.5)
+    made = gym.make(SUP_ID, episode_hours=0.1, setpoint_authority=0.5)
+    step = np.full(7, -0.4, dtype=np.float32)
+    np.testing.assert_array_equal(wrapped.reset(seed=2)[0], made.reset(seed=2)[0])
+    np.testing.assert_array_equal(wrapped.step(step)[0], made.step(step)[0])
+    with pytest.raises(TypeError, match=r"\[.scenario.\] for an env that is already built"):
+        IncineratorSupervisoryEnv(IncineratorEnv(), scenario="wet_slug")
+
+
+def _assert_infos_equal(a: dict, b: dict, path: str = "infos") -> None:
+    assert set(a) == set(b), path
+    for key in a:
+        if isinstance(a[key], dict):
+            _assert_infos_equal(a[key], b[key], f"{path}[{key!r}]")
+        elif a[key].dtype == object:
+            assert a[key].tolist() == b[key].tolist(), f"{path}[{key!r}]"
+        else:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"{path}[{key!r}]")
+            assert a[key].dtype == b[key].dtype, f"{path}[{key!r}]"
+
+
+@pytest.mark.parametrize("mode", [gym.vector.AutoresetMode.NEXT_STEP, gym.vector.AutoresetMode.SAME_STEP])
+def test_batched_equals_single_supervisory_envs_bit_for_bit(mode):
+    """make_vec(..., "vector_entry_point") (one base layer per batched plant) against N single
+    supervisory envs under SyncVectorEnv: same observations, rewards, ends and infos through
+    episode ends (12 steps) and the autoresets after them; the fallback threshold (965 degC) lies
+    inside the furnace temperatures the random actions give, so some steps hand back to the ACC."""
+    kwargs = dict(num_envs=3, episode_hours=1 / 30, setpoint_authority=0.5, fallback_below_degc=965.0,
+                  autoreset_mode=mode, observation_noise=0.01)
+    batched = gym.make_vec(SUP_ID, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec(SUP_ID, vectorization_mode="sync", vector_kwargs={"autoreset_mode": mode},
+                        **{k: v for k, v in kwargs.items() if k != "autoreset_mode"})
+    assert batched.single_observation_space == sync.single_observation_space
+    assert batched.single_action_space == sync.single_action_space
+    assert batched.observation_names == SUPERVISORY_OBSERVATION_NAMES
+    (ob, ib), (os_, is_) = batched.reset(seed=7), sync.reset(seed=7)
+    np.testing.assert_array_equal(ob, os_)
+    _assert_infos_equal(ib, is_)
+    actions = np.random.default_rng(0).uniform(-1.2, 1.2, size=(30, 3, 7)).astype(np.float32)
+    ends = moved = fallback = 0
+    for a in actions:
+        sb, ss = batched.step(a), sync.step(a)
+        for x, y in zip(sb[:4], ss[:4]):
+            np.testing.assert_array_equal(x, y)
+        if "final_obs" in ss[4]:
+            for i in np.flatnonzero(ss[4]["_final_obs"]):
+                np.testing.assert_array_equal(sb[4]["final_obs"][i], ss[4]["final_obs"][i])
+            _assert_infos_equal({k: v for k, v in sb[4].items() if k != "final_obs"},
+                                {k: v for k, v in ss[4].items() if k != "final_obs"})
+        else:
+            _assert_infos_equal(sb[4], ss[4])
+        ends += int((sb[2] | sb[3]).sum())
+        moved += int((sb[4]["setpoints"]["nox_setpoint_mg_nm3"] != 150.0).sum())
+        fallback += int((sb[4]["setpoints"]["nox_setpoint_mg_nm3"] == 150.0).sum())
+    assert ends >= 6  # every plant ended two episodes and went on
+    assert moved > 30 and fallback > 10  # the actions moved the setpoints, and the fallback held them
+    with pytest.raises(ValueError, match=r"expected shape \(3, 7\)"):
+        batched.step(np.zeros((3, 9), dtype=np.float32))

@@ -1,10 +1,11 @@
 """Training from scripts: run folder, resume, determinism, config errors, safe policy loading."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from agents.residual import ResidualWrapper
 from agents.sb3 import load_model, read_card
 from agents.acceptance import acceptance
 from agents.train_config import ConfigError, load_config
-from agents.training import ScenarioMix, _make_mix, make_env, run_policy_episode, selection_key
+from agents import evaluation, shipping
+from agents.training import ScenarioMix, _make_mix, make_env, run_policy_episode, selection_key, train
 from sim.config import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,18 +33,10 @@ TINY = ["total_timesteps=512", "vec_env.n_envs=2", "env.episode_hours=0.25", "ev
 PPO_TINY = ["algo.n_steps=128", "algo.batch_size=64", "algo.n_epochs=2"]
 
 
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"script_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _train(out: Path, config: str = "ppo_residual", extra: tuple[str, ...] = (), rc: int = 0) -> Path:
-    """A TINY run of ``configs/agents/CONFIG.yaml`` into ``out``; asserts train.py's exit code is ``rc``."""
-    assert _script("train").main(["--config", str(ROOT / "configs" / "agents" / f"{config}.yaml"), "--out", str(out),
-                                  *TINY, *(PPO_TINY if config.startswith("ppo") else ()), *extra]) == rc
-    return out
+def _train(out: Path, config: str = "ppo_residual", extra: tuple[str, ...] = ()) -> Path:
+    """A TINY run of ``configs/agents/CONFIG.yaml`` into ``out`` (what scripts/train.py runs)."""
+    overrides = [*TINY, *(PPO_TINY if config.startswith("ppo") else ()), *extra]
+    return train(load_config(ROOT / "configs" / "agents" / f"{config}.yaml", overrides), out)
 
 
 def _parameters(zip_path: Path) -> dict[str, torch.Tensor]:
@@ -85,18 +79,22 @@ def test_same_seed_same_config_same_parameters_bit_for_bit(run, tmp_path):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def test_resume_continues_the_step_counter(run, tmp_path, capsys):
+def _resume(run: Path, *overrides: str) -> Path:
+    return train(load_config(run / "config.yaml", list(overrides)), run, resume=True)
+
+
+def test_resume_continues_the_step_counter(run, tmp_path):
     copy = tmp_path / "resumed"
     shutil.copytree(run, copy)
-    assert _script("train").main(["--resume", str(copy), "total_timesteps=768", "progress_bar=false"]) == 0
+    _resume(copy, "total_timesteps=768", "progress_bar=false")
     assert read_card(copy / "model.zip")["num_timesteps"] == 768
     assert (copy / "checkpoints" / "step_768.zip").is_file()
     assert len((copy / "evaluations.csv").read_text().splitlines()) == 4  # one more evaluation, at 768
-    assert _script("train").main(["--resume", str(copy), "total_timesteps=1024", "seed=5"]) == 2
-    assert "['seed'] differ" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=re.escape("['seed'] differ")):
+        _resume(copy, "total_timesteps=1024", "seed=5")
 
 
-def test_init_from_starts_a_new_run_from_an_earlier_policy(run, tmp_path, capsys):
+def test_init_from_starts_a_new_run_from_an_earlier_policy(run, tmp_path):
     source = run / "model.zip"
     # learning rate 0: the weights stay those copied in, so they must equal the source's
     tuned = _train(tmp_path / "tuned", extra=(f"init_from={source}", "total_timesteps=128", "algo.learning_rate=0.0"))
@@ -108,17 +106,17 @@ def test_init_from_starts_a_new_run_from_an_earlier_policy(run, tmp_path, capsys
     # a whole rollout (2 envs x 128 steps) and each env's reset observation
     before, after = (read_card(p)["normalisation"]["obs_count"] for p in (source, tuned / "model.zip"))
     assert after == pytest.approx(before + 2 * (128 + 1), abs=1e-9)
-    # a source that does not fit is refused (exit 2, the reason on stderr) before the run folder is made
-    _train(tmp_path / "wider", extra=(f"init_from={source}", "algo.policy_kwargs.net_arch=[8]"), rc=2)
-    assert re.search(r"init_from=.*policy_kwargs is .*net_arch", capsys.readouterr().err)
-    _train(tmp_path / "missing", extra=(f"init_from={tmp_path / 'nope.zip'}",), rc=2)
-    assert re.search(r"init_from=.*nope\.zip does not exist", capsys.readouterr().err)
-    _train(tmp_path / "other_env", "ppo_supervisory", extra=(f"init_from={source}",), rc=2)
-    assert re.search(r"its observation_space is a box of 38 elements; this config's has \d+", capsys.readouterr().err)
+    # a source that does not fit is refused (the reason named) before the run folder is made
+    with pytest.raises(ConfigError, match=r"init_from=.*policy_kwargs is .*net_arch"):
+        _train(tmp_path / "wider", extra=(f"init_from={source}", "algo.policy_kwargs.net_arch=[8]"))
+    with pytest.raises(ConfigError, match=r"init_from=.*nope\.zip does not exist"):
+        _train(tmp_path / "missing", extra=(f"init_from={tmp_path / 'nope.zip'}",))
+    with pytest.raises(ConfigError, match=r"its observation_space is a box of 38 elements; this config's has \d+"):
+        _train(tmp_path / "other_env", "ppo_supervisory", extra=(f"init_from={source}",))
     assert not any((tmp_path / name).exists() for name in ("wider", "missing", "other_env"))
 
 
-def test_config_errors_name_the_field(tmp_path, capsys):
+def test_config_errors_name_the_field(tmp_path):
     path = ROOT / "configs" / "agents" / "ppo_residual.yaml"
     with pytest.raises(ConfigError, match=r"algo:.*'learning_rat' is not a hyperparameter of PPO"):
         load_config(path, ["algo.learning_rat=1e-4"])
@@ -134,8 +132,9 @@ def test_config_errors_name_the_field(tmp_path, capsys):
         load_config(path, ["env.residual=null", "env.random_start=true"])
     assert load_config(path, ["algo.learning_rate=1e-4"]).algo.hyperparameters["learning_rate"] == 1e-4
     # the script reports the error and exits 2 without training
-    assert _script("train").main(["--config", str(path), "--out", str(tmp_path / "x"), "total_timesteps=0"]) == 2
-    assert "total_timesteps" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--config", str(path), "--out",
+                           str(tmp_path / "x"), "total_timesteps=0"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "total_timesteps" in proc.stderr and not (tmp_path / "x").exists()
 
 
 def test_sb3_controller_reproduces_the_policy_actions(run):
@@ -336,15 +335,15 @@ def test_best_model_is_chosen_on_the_acceptance_figures():
 @pytest.mark.slow
 def test_evaluate_then_ship_as_learned(run, tmp_path, monkeypatch):
     out = run / "evaluation"
-    assert _script("evaluate").main([str(run), "--scenarios", "run", "--hours", "0.2", "--workers", "1",
-                                     "--controllers", "rule_based", "--no-progress"]) == 0
+    evaluation.run(evaluation.plan(run, scenarios="run", hours=0.2, controllers=["rule_based"]), out, workers=1,
+                   progress=False)
     acc = json.loads((out / "acceptance.json").read_text())
     assert acc["runs"] == 3 and set(acc["checks"]) >= {"steam_std_ratio<=0.80", "trips_not_more"}
     assert (out / "acceptance.md").read_text().count("| ") > 10 and (out / "results.json").is_file()
     dest = tmp_path / "learned"
     dest.mkdir()
     (dest / "model.zip").write_text("the policy shipped before")
-    assert _script("ship_policy").main([str(run), "--to", str(dest)]) == 0
+    assert shipping.ship(run, dest) == dest
     assert (dest / "model.zip").read_bytes() == (run / "best_model.zip").read_bytes()
     assert json.loads((dest / "acceptance.json").read_text()) == acc
     verdict = "it passed" if acc["passed"] else "it did **not** pass"
@@ -355,26 +354,24 @@ def test_evaluate_then_ship_as_learned(run, tmp_path, monkeypatch):
 
 
 def test_evaluate_holds_out_the_runs_evaluation_seeds():
-    evaluate = _script("evaluate")
-    assert evaluate._holdout_seeds(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml")) == "18,19"
+    assert evaluation.holdout_seeds(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml")) == "18,19"
     with pytest.raises(ValueError, match="held no train seeds out"):
-        evaluate._holdout_seeds(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml",
+        evaluation.holdout_seeds(load_config(ROOT / "configs" / "agents" / "ppo_supervisory_fenced.yaml",
                                             ["eval.seeds=test"]))
 
 
 def test_ship_policy_refuses_an_unevaluated_or_foreign_model(tmp_path):
-    ship = _script("ship_policy")
     run = tmp_path / "run"
     (run / "evaluation").mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match="run python scripts/evaluate.py"):
-        ship.ship(run, tmp_path / "learned")
+        shipping.ship(run, tmp_path / "learned")
     acc = {"model": str(tmp_path / "other" / "best_model.zip"), "seeds": "holdout"}
     (run / "evaluation" / "acceptance.json").write_text(json.dumps(acc))
     with pytest.raises(ValueError, match="not a test-seed evaluation"):
-        ship.ship(run, tmp_path / "learned")
+        shipping.ship(run, tmp_path / "learned")
     (run / "evaluation" / "acceptance.json").write_text(json.dumps({**acc, "seeds": "test"}))
     with pytest.raises(ValueError, match="not a model of"):
-        ship.ship(run, tmp_path / "learned")
+        shipping.ship(run, tmp_path / "learned")
     assert not (tmp_path / "learned").exists()
 
 
@@ -387,7 +384,7 @@ def test_every_algorithm_trains_resumes_and_loads_safely(tmp_path, config, extra
     from agents.sb3 import ALGORITHMS, algorithm_class
 
     run = _train(tmp_path / config, config, ("total_timesteps=256", "env.scenarios=[steady_design]", *extra))
-    assert _script("train").main(["--resume", str(run), "total_timesteps=384", "progress_bar=false"]) == 0
+    _resume(run, "total_timesteps=384", "progress_bar=false")
     card = read_card(run / "model.zip")
     assert card["num_timesteps"] >= 384
     if card["algo"]["name"] in ("sac", "tqc"):
@@ -417,10 +414,81 @@ def test_a_policy_trained_without_forecast_ignores_the_forecast_element(run):
     env = gym.make("WtE/Incinerator-v0", scenario="feed_quality_forecast", episode_hours=0.05)
     plain = gym.make("WtE/Incinerator-v0", episode_hours=0.05)
     ctl, ref = (agents.make_controller(f"sb3:{run / 'model.zip'}", e) for e in (env, plain))
-    k = env.unwrapped.observation_names.index(FORECAST_CHANNEL)
+    k = env.get_wrapper_attr("observation_names").index(FORECAST_CHANNEL)
     obs, info = env.reset(seed=3)
     ctl.reset(3), ref.reset(3)
     for _ in range(5):
         a = ctl.act(obs, info)
         np.testing.assert_array_equal(a, ref.act(np.delete(obs, k), info))
         obs, _, _, _, info = env.step(a)
+
+
+def test_checkpoints_are_a_callback_of_their_own(tmp_path):
+    """PeriodicCheckpoint alone (no evaluation) under SB3's CallbackList: step_N files at every
+    multiple of checkpoint_every_steps, each a policy that loads."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import CallbackList
+
+    from agents.training import PeriodicCheckpoint, make_vec_env
+
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_residual.yaml",
+                      [*TINY, *PPO_TINY, "vec_env.n_envs=1", "checkpoint_every_steps=128"])
+    venv = make_vec_env(cfg)
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    checkpoints = PeriodicCheckpoint(cfg, tmp_path)
+    model.learn(total_timesteps=256, callback=CallbackList([checkpoints]))
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("*.zip")) == ["step_128.zip", "step_256.zip"]
+    assert read_card(tmp_path / "checkpoints" / "step_128.zip")["num_timesteps"] == 128
+    assert not (tmp_path / "evaluations.csv").exists()
+
+
+#: A tiny batched run of the supervisory config on two scenarios (3 slots: one scenario gets 2).
+BATCHED = ("vec_env.kind=batched", "vec_env.n_envs=3", "env.scenarios=[steady_design,wet_slug]",
+           "total_timesteps=192", "algo.n_steps=64")
+
+
+def test_batched_training_same_seed_same_parameters_bit_for_bit(tmp_path):
+    a = _train(tmp_path / "a", "ppo_supervisory", BATCHED)
+    b = _train(tmp_path / "b", "ppo_supervisory", BATCHED)
+    pa, pb = _parameters(a / "model.zip"), _parameters(b / "model.zip")
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert json.loads((a / "throughput.json").read_text())["vec_env"] == {"kind": "batched", "n_envs": 3}
+    c = _parameters(_train(tmp_path / "c", "ppo_supervisory", (*BATCHED, "seed=1")) / "model.zip")
+    assert not all(torch.equal(pa[k], c[k]) for k in pa)
+
+
+def test_scenario_batches_deal_the_slots_by_the_seeded_mix():
+    """Balanced slot counts, adjacent per scenario, order drawn from the seed; each slot's first
+    episode is the single supervisory env of its scenario on one of that scenario's train seeds."""
+    from agents.training import ScenarioBatches
+
+    cfg = load_config(ROOT / "configs" / "agents" / "ppo_supervisory.yaml",
+                      ["vec_env.kind=batched", "vec_env.n_envs=7", "env.episode_hours=0.05"])
+    seeds = {name: pair[0] for name, pair in cfg.seeds().items()}
+    venv = ScenarioBatches(cfg.env, seeds, 7, seed=0)
+    counts = {n: venv.slot_scenarios.count(n) for n in cfg.env.scenarios}
+    assert sorted(counts.values()) == [1, 1, 1, 2, 2] and venv.slot_scenarios == sorted(
+        venv.slot_scenarios, key=list(cfg.env.scenarios).index)
+    assert [ScenarioBatches(cfg.env, seeds, 7, seed=s).slot_scenarios for s in (0, 1)] != [venv.slot_scenarios] * 2
+    venv.seed(3)
+    plant_seeds = venv.plant_seeds([3 + i for i in range(7)])
+    venv.seed(3)
+    obs = venv.reset()
+    for i, (name, s) in enumerate(zip(venv.slot_scenarios, plant_seeds)):
+        assert s in seeds[name]
+        single, _ = make_env(cfg.env, name).reset(seed=s)
+        np.testing.assert_array_equal(obs[i], single)
+    venv.close()
+
+
+def test_batched_runs_refuse_what_is_per_env():
+    path = ROOT / "configs" / "agents" / "ppo_supervisory.yaml"
+    with pytest.raises(ConfigError, match=r"5 scenarios and vec_env.n_envs is 4.*set vec_env.kind: dummy"):
+        load_config(path, ["vec_env.kind=batched"])
+    with pytest.raises(ConfigError, match=r"env.residual is set"):
+        load_config(ROOT / "configs" / "agents" / "ppo_residual.yaml", ["vec_env.kind=batched"])
+    with pytest.raises(ConfigError, match=r"n_envs=65: kind 'dummy'"):
+        load_config(path, ["vec_env.n_envs=65"])
+    from agents.train_config import VecEnvConfig
+
+    assert VecEnvConfig().kind == "batched"  # the default: a config without vec_env.kind trains batched

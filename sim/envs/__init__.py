@@ -5,7 +5,10 @@ Importing :mod:`sim` (or :mod:`sim.envs`) registers
 * ``WtE/Incinerator-v0`` -- all nine actuators, normalised Box actions in [-1, 1]
   (:class:`sim.envs.incinerator.IncineratorEnv`; its docstring is the manual);
 * ``WtE/IncineratorSupervisory-v0`` -- the ACC's base PID layer runs underneath and the agent
-  moves its seven setpoints and biases (:class:`sim.envs.supervisory.IncineratorSupervisoryEnv`).
+  moves its seven setpoints and biases (:class:`sim.envs.supervisory.IncineratorSupervisoryEnv`, a
+  wrapper over ``WtE/Incinerator-v0``).
+
+Both have a batched form: ``gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``.
 
 The base layer (:mod:`sim.envs.base_layer`) and the PI controller it is built from
 (:mod:`sim.envs.pid`) live here because the supervisory environment is made of them;
@@ -29,7 +32,8 @@ ENV_IDS: dict[str, str] = {
 }
 
 #: Batched implementations (``gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``).
-VECTOR_ENTRY_POINTS: dict[str, str] = {"WtE/Incinerator-v0": "sim.envs.vector:IncineratorVectorEnv"}
+VECTOR_ENTRY_POINTS: dict[str, str] = {"WtE/Incinerator-v0": "sim.envs.vector:IncineratorVectorEnv",
+                                       "WtE/IncineratorSupervisory-v0": "sim.envs.supervisory:make_supervisory_vector"}
 
 for _env_id, _entry_point in ENV_IDS.items():
     if _env_id not in gymnasium.registry:  # importing twice (reload, tests) must not re-register

@@ -1,30 +1,111 @@
-"""``WtE/IncineratorSupervisory-v0``: the line under its ACC base layer; the agent moves setpoints."""
+"""``WtE/IncineratorSupervisory-v0``: the line under its ACC base layer; the agent moves setpoints.
+
+Three pieces, one arithmetic:
+
+* :class:`SupervisoryLayer` -- one plant's supervisory action -> base-layer setpoints -> the
+  nine-actuator action of ``WtE/Incinerator-v0``, and the observation the agent sees;
+* :class:`IncineratorSupervisoryEnv` -- a :class:`gymnasium.Wrapper` over ``WtE/Incinerator-v0``
+  running that layer (the registered env; its docstring is the manual);
+* :class:`SupervisoryVectorEnv` -- a :class:`gymnasium.vector.VectorWrapper` over the batched
+  ``WtE/Incinerator-v0`` (:class:`sim.envs.vector.IncineratorVectorEnv`) running one layer per
+  plant: ``gymnasium.make_vec("WtE/IncineratorSupervisory-v0", num_envs=N,
+  vectorization_mode="vector_entry_point", ...)`` equals N single supervisory envs under
+  ``SyncVectorEnv`` bit for bit (both autoreset modes).
+
+``agents.sb3.SB3Controller`` drives a plain ``WtE/Incinerator-v0`` with a supervisory policy
+through the same :class:`SupervisoryLayer`.
+"""
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorWrapper
+from gymnasium.vector.utils import batch_space
 
+from ..units import MEASUREMENTS
 from .base_layer import SETPOINTS, BaseLayer
 from .incinerator import OBSERVATION_NAMES, IncineratorEnv, clip_action
 
-__all__ = ["IncineratorSupervisoryEnv", "SUPERVISORY_OBSERVATION_NAMES"]
+__all__ = ["IncineratorSupervisoryEnv", "SupervisoryLayer", "SupervisoryVectorEnv", "make_supervisory_vector",
+           "supervisory_wrapper", "SUPERVISORY_OBSERVATION_NAMES"]
 
 _N_SP = len(SETPOINTS)
 _SETPOINT_ACTION_NAMES = tuple(f"last_setpoint_action_{s}" for s in SETPOINTS)
 #: Names of the observation elements of ``WtE/IncineratorSupervisory-v0``, in order (scenarios
 #: without a forecast; ``env.observation_names`` is always the env's own layout).
 SUPERVISORY_OBSERVATION_NAMES: tuple[str, ...] = OBSERVATION_NAMES + _SETPOINT_ACTION_NAMES
+#: Keyword arguments of ``WtE/Incinerator-v0`` (what the supervisory env passes on).
+_DIRECT_KEYWORDS = tuple(name for name, p in inspect.signature(IncineratorEnv).parameters.items()
+                         if p.kind is p.KEYWORD_ONLY)
+_SETPOINT_STEAM = "steam_flow_setpoint_t_h"  # info["truth"] key of the plant's steam-flow setpoint
 
 
-class IncineratorSupervisoryEnv(IncineratorEnv):
+class SupervisoryLayer:
+    """One plant's supervisory layer: the agent's action sets the seven setpoints of the ACC base
+    layer (:class:`sim.envs.base_layer.BaseLayer`), which computes the actuator action of
+    ``WtE/Incinerator-v0`` from the DCS measurements.
+
+    Built from a plant at its design point (only its design values and bounds are read).
+    Per control step call :meth:`observe` with the direct env's observation and info (after
+    ``reset`` and after every ``step``), then :meth:`action` with the agent's action;
+    :meth:`reset` at every episode start, before :meth:`observe`.
+    """
+
+    #: Elements the layer appends to the direct env's observation (the last supervisory action).
+    extra_observations = _N_SP
+
+    def __init__(self, plant, control_interval_s: float, setpoint_authority=1.0,
+                 fallback_below_degc: float | None = None):
+        self.base_layer = BaseLayer(plant, control_interval_s, setpoint_authority, fallback_below_degc)
+        #: The clipped supervisory action of the last step (0 after a reset), SETPOINTS order.
+        self.setpoint_action = np.zeros(_N_SP)
+        #: The setpoints of the last step in physical units (the defaults after a reset).
+        self.setpoints = self.base_layer.default_setpoints.copy()
+        self._m: dict[str, float] = {}
+        self._steam_setpoint_t_h = 0.0
+
+    def reset(self, seed: int | None = None) -> None:
+        """Integrals empty, last action 0, setpoints at their defaults. ``seed`` is not used (the
+        layer draws nothing); it is taken as by :class:`agents.residual.ResidualLayer`."""
+        self.base_layer.reset()
+        self.setpoint_action[:] = 0.0
+        self.setpoints[:] = self.base_layer.default_setpoints
+
+    def observe(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        """The agent's observation (float32): ``obs`` followed by the last supervisory action.
+        ``info`` is the direct env's: its ``measurements`` and ``truth["steam_flow_setpoint_t_h"]``
+        are what the base layer acts on at the next :meth:`action`."""
+        self._m, self._steam_setpoint_t_h = info["measurements"], info["truth"][_SETPOINT_STEAM]
+        return np.concatenate([np.asarray(obs, dtype=np.float32), self.setpoint_action.astype(np.float32)])
+
+    def action(self, action) -> np.ndarray:
+        """The agent's action (shape (7,), clipped to [-1, 1]; ValueError for another shape or
+        NaN) -> the actuator action of ``WtE/Incinerator-v0`` (float32, 9 elements)."""
+        clipped = clip_action(action, self.setpoint_action, SETPOINTS)
+        sp = self.base_layer.setpoints(clipped, self.setpoints, self._m)
+        return self.base_layer.action(self._m, self._steam_setpoint_t_h, sp.tolist())
+
+    def setpoint_info(self) -> dict[str, float]:
+        """``info["setpoints"]``: the setpoints of the last step by SETPOINTS name."""
+        return dict(zip(SETPOINTS, self.setpoints.tolist()))
+
+    def spaces(self, observation_space: spaces.Box) -> tuple[spaces.Box, spaces.Box]:
+        """(observation, action) spaces of the agent over a direct env's ``observation_space``."""
+        low = np.concatenate([observation_space.low, -np.ones(_N_SP, dtype=np.float32)])
+        return spaces.Box(low, -low, dtype=np.float32), spaces.Box(-1.0, 1.0, shape=(_N_SP,), dtype=np.float32)
+
+
+class IncineratorSupervisoryEnv(gym.Wrapper):
     """
     ## Description
 
-    The plant of ``WtE/Incinerator-v0`` with the base PID layer of the automatic combustion control
-    running underneath (:class:`sim.envs.base_layer.BaseLayer`: steam-flow master with its load
-    curve, O2 trim on secondary air, furnace-temperature overrides and auxiliary burner,
+    ``WtE/Incinerator-v0`` wrapped (:class:`gymnasium.Wrapper`) with the base PID layer of the
+    automatic combustion control running underneath (:class:`sim.envs.base_layer.BaseLayer`:
+    steam-flow master with its load curve, O2 trim on secondary air, furnace-temperature overrides and auxiliary burner,
     three-element drum level, SNCR urea and lime dosing on CEMS feedback with flue-gas
     feed-forward, activated carbon on feed-forward). The agent is a supervisory system: every
     ``control_interval_s`` it sets the setpoints and biases of that layer, which then computes the
@@ -113,37 +194,143 @@ class IncineratorSupervisoryEnv(IncineratorEnv):
     TypeError, a bad value ValueError. The base layer's PI loops are tuned for a
     10-s interval (SIMC, :mod:`sim.envs.base_layer`); other intervals work but are not what the
     tuning assumed. Seeded determinism and pickling as ``WtE/Incinerator-v0``.
+    ``IncineratorSupervisoryEnv(env, setpoint_authority=..., fallback_below_degc=...)`` wraps a
+    ``WtE/Incinerator-v0`` that has not been stepped yet instead of building one; the batched form
+    is :class:`SupervisoryVectorEnv`.
 
     ## Version History
 
     * v0: initial version.
     """
+    #: The keyword arguments it takes when it builds its env (those of ``WtE/Incinerator-v0`` too).
+    KEYWORDS = ("setpoint_authority", "fallback_below_degc", *_DIRECT_KEYWORDS)
 
-    def __init__(self, setpoint_authority=1.0, fallback_below_degc: float | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.base_layer = BaseLayer(self.plant, self.control_interval_s, setpoint_authority, fallback_below_degc)
-        self.action_space = spaces.Box(-1.0, 1.0, shape=(_N_SP,), dtype=np.float32)
-        self.observation_space = self._observation_box(_N_SP)
-        self.observation_names = self.observation_names + _SETPOINT_ACTION_NAMES
-        self._setpoint_action = np.zeros(_N_SP)  # clipped supervisory action of the last step
-        self._setpoints = self.base_layer.default_setpoints.copy()  # ... in physical units
+    def __init__(self, env: gym.Env | None = None, setpoint_authority=1.0, fallback_below_degc: float | None = None,
+                 **kwargs: Any):
+        if env is None:
+            unknown = sorted(set(kwargs) - set(_DIRECT_KEYWORDS))
+            if unknown:
+                raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s) {unknown}; expected some "
+                                f"of {['setpoint_authority', 'fallback_below_degc', *_DIRECT_KEYWORDS]}")
+            env = IncineratorEnv(**kwargs)
+        elif kwargs:
+            raise TypeError(f"{type(self).__name__}(env, ...): got keyword argument(s) {sorted(kwargs)} for an env "
+                            "that is already built; expected only setpoint_authority and fallback_below_degc")
+        super().__init__(env)
+        direct = env.unwrapped
+        self.layer = SupervisoryLayer(direct.plant, direct.control_interval_s, setpoint_authority, fallback_below_degc)
+        #: The ACC base layer under the agent (:class:`sim.envs.base_layer.BaseLayer`).
+        self.base_layer = self.layer.base_layer
+        self.observation_space, self.action_space = self.layer.spaces(env.observation_space)
+        #: Names of this env's observation elements, in order.
+        self.observation_names = tuple(direct.observation_names) + _SETPOINT_ACTION_NAMES
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        self.base_layer.reset()
-        self._setpoint_action[:] = 0.0
-        self._setpoints[:] = self.base_layer.default_setpoints
-        return super().reset(seed=seed, options=options)
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.layer.reset()
+        return self._observe(obs, info)
 
     def step(self, action):
-        sp = self.base_layer.setpoints(clip_action(action, self._setpoint_action, SETPOINTS), self._setpoints, self._m)
-        self._action[:] = self.base_layer.action(self._m, self.plant.steam_setpoint_t_h, sp.tolist())
-        return self._step_actuators(self._action)
+        obs, reward, terminated, truncated, info = self.env.step(self.layer.action(action))
+        obs, info = self._observe(obs, info)
+        return obs, reward, terminated, truncated, info
 
-    def _observation(self, obs: np.ndarray) -> np.ndarray:
-        obs[-_N_SP:] = self._setpoint_action
-        return obs
+    def _observe(self, obs: np.ndarray, info: dict) -> tuple[np.ndarray, dict]:
+        obs = self.layer.observe(obs, info)
+        info["setpoints"] = self.layer.setpoint_info()
+        return obs, info
 
-    def _make_info(self) -> dict[str, Any]:
-        info = super()._make_info()
-        info["setpoints"] = dict(zip(SETPOINTS, self._setpoints.tolist()))
-        return info
+
+def supervisory_wrapper(env: gym.Env) -> IncineratorSupervisoryEnv | None:
+    """The :class:`IncineratorSupervisoryEnv` in ``env``'s wrapper chain, or None (a direct env)."""
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, IncineratorSupervisoryEnv):
+            return env
+        env = env.env
+    return None
+
+
+class SupervisoryVectorEnv(VectorWrapper):
+    """The batched ``WtE/Incinerator-v0`` (:class:`sim.envs.vector.IncineratorVectorEnv`, either
+    autoreset mode) with one :class:`SupervisoryLayer` per plant: spaces, observations, rewards,
+    terminations, truncations and infos (``setpoints`` included, in the SyncVectorEnv layout) are
+    bit for bit those of ``num_envs`` :class:`IncineratorSupervisoryEnv` under ``SyncVectorEnv``
+    with the same seeds and actions. ``actions``: shape ``(num_envs, 7)``; the action of a plant
+    that the batch resets on this step (``NEXT_STEP`` autoreset) is ignored, unchecked.
+
+    Build it with ``gymnasium.make_vec("WtE/IncineratorSupervisory-v0", num_envs=N,
+    vectorization_mode="vector_entry_point", **kwargs)`` (:func:`make_supervisory_vector`), or
+    wrap a batched env that has not been stepped yet: ``SupervisoryVectorEnv(envs,
+    setpoint_authority=..., fallback_below_degc=...)``.
+    """
+
+    def __init__(self, env, setpoint_authority=1.0, fallback_below_degc: float | None = None):
+        super().__init__(env)
+        design = env.unwrapped.design_plant  # a plant of the batch's config (design values and bounds)
+        n = self.num_envs
+        self.layers = [SupervisoryLayer(design, env.unwrapped.control_interval_s, setpoint_authority,
+                                        fallback_below_degc) for _ in range(n)]
+        self.single_observation_space, self.single_action_space = self.layers[0].spaces(env.single_observation_space)
+        self.observation_space = batch_space(self.single_observation_space, n)
+        self.action_space = batch_space(self.single_action_space, n)
+        self.observation_names = tuple(env.unwrapped.observation_names) + _SETPOINT_ACTION_NAMES
+        self._same_step = env.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+        self._resetting = np.zeros(n, dtype=bool)  # NEXT_STEP: plants the batch resets on the next step
+        self._actions = np.zeros((n,) + env.single_action_space.shape, dtype=np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        obs, infos = self.env.reset(seed=seed, options=options)
+        for layer in self.layers:
+            layer.reset()
+        self._resetting[:] = False
+        return self._observe(obs, infos)
+
+    def step(self, actions):
+        a = np.asarray(actions)
+        if a.shape != self.action_space.shape:
+            raise ValueError(f"actions: expected shape {self.action_space.shape} (num_envs, {list(SETPOINTS)}), "
+                             f"got {a.shape}")
+        for i, layer in enumerate(self.layers):
+            if not self._resetting[i]:
+                self._actions[i] = layer.action(a[i])
+        obs, rewards, terminated, truncated, infos = self.env.step(self._actions)
+        done = terminated | truncated
+        if self._same_step and done.any():
+            final_obs = infos["final_obs"]
+            for i in np.flatnonzero(done):
+                final_obs[i] = np.concatenate([final_obs[i], self.layers[i].setpoint_action.astype(np.float32)])
+            infos["final_info"].update(self._setpoint_group(done))
+            reset = done
+        else:
+            reset = self._resetting
+            self._resetting = done
+        for i in np.flatnonzero(reset):
+            self.layers[i].reset()
+        obs, infos = self._observe(obs, infos)
+        return obs, rewards, terminated, truncated, infos
+
+    def _observe(self, obs: np.ndarray, infos: dict) -> tuple[np.ndarray, dict]:
+        m = np.column_stack([infos["measurements"][name] for name in MEASUREMENTS]).tolist()
+        steam_sp = infos["truth"][_SETPOINT_STEAM].tolist()
+        out = np.stack([layer.observe(obs[i], {"measurements": dict(zip(MEASUREMENTS, m[i])),
+                                               "truth": {_SETPOINT_STEAM: steam_sp[i]}})
+                        for i, layer in enumerate(self.layers)])
+        infos.update(self._setpoint_group(np.ones(self.num_envs, dtype=bool)))
+        return out, infos
+
+    def _setpoint_group(self, rows: np.ndarray) -> dict[str, Any]:
+        """``setpoints`` in the SyncVectorEnv info layout for the plants ``rows`` (others 0)."""
+        values = np.array([layer.setpoints for layer in self.layers]) * rows[:, None]
+        group: dict[str, Any] = {}
+        for k, name in enumerate(SETPOINTS):
+            group[name], group[f"_{name}"] = values[:, k], rows.copy()
+        return {"setpoints": group, "_setpoints": rows.copy()}
+
+
+def make_supervisory_vector(num_envs: int, setpoint_authority=1.0, fallback_below_degc: float | None = None,
+                            **kwargs: Any) -> SupervisoryVectorEnv:
+    """Vector entry point of ``WtE/IncineratorSupervisory-v0``: ``kwargs`` as
+    :class:`sim.envs.vector.IncineratorVectorEnv` (plus ``autoreset_mode``)."""
+    from .vector import IncineratorVectorEnv
+
+    return SupervisoryVectorEnv(IncineratorVectorEnv(num_envs, **kwargs), setpoint_authority, fallback_below_degc)

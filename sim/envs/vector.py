@@ -128,6 +128,12 @@ class IncineratorVectorEnv(VectorEnv):
         self._entry = None
         self._started = False
 
+    @property
+    def design_plant(self):
+        """A :class:`sim.Plant` of the batch's config and scenario in its start state (design
+        values, bounds, scenario); not one of the batch's plants."""
+        return self._single.plant
+
     # ------------------------------------------------------------------ gym API ---
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
         """Reset every plant. ``seed``: None, an int (env i gets ``seed + i``) or a list of
