@@ -339,7 +339,9 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self._n_norm = len(self._obs_ref)
         #: Names of this env's observation elements, in order.
         self.observation_names = normalised_channels(self._scenario_cfg) + _TIME_AND_ACTION
-        self.observation_space = self._observation_box(0)
+        low = np.concatenate([np.full(self._n_norm, -OBS_CLIP), -np.ones(2 + _N_ACT)]).astype(np.float32)
+        self.observation_space = spaces.Box(low, -low, dtype=np.float32)
+        self._obs_shape = self.observation_space.shape
 
         # preallocated step buffers
         self._action = np.zeros(_N_ACT)          # clipped action of this step (float64)
@@ -358,12 +360,6 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         self._bind_plant()
         self._m = self.plant.measurements        # the latest measurements (what info carries)
 
-    def _observation_box(self, n_extra: int) -> spaces.Box:
-        """Observation space: normalised channels in [-10, 10], then time of day, the last actuator
-        action and ``n_extra`` further elements (subclasses), all in [-1, 1]."""
-        low = np.concatenate([np.full(self._n_norm, -OBS_CLIP), -np.ones(2 + _N_ACT + n_extra)]).astype(np.float32)
-        return spaces.Box(low, -low, dtype=np.float32)
-
     # ------------------------------------------------------------------ gym API ---
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
@@ -376,16 +372,11 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         return obs, self._make_info()
 
     def step(self, action):
-        return self._step_actuators(clip_action(action, self._action, ACTUATORS))
-
-    def _step_actuators(self, act: np.ndarray):
-        """Hold the normalised actuator action ``act`` (float64, in [-1, 1]; ``self._action``) for
-        one control interval; returns the step tuple. Shared with the supervisory env."""
+        """Hold the normalised actuator action for one control interval (see the class docstring)."""
+        act = clip_action(action, self._action, ACTUATORS)
         cmd, plant = self._commands, self.plant
         if plant.trip is not None:
             raise ResetNeeded(f"step() after the episode terminated (plant trip: {plant.trip}): call reset() first")
-        if act is not self._action:
-            self._action[:] = act
         np.add(act, 1.0, out=cmd)
         cmd *= self._half_range
         cmd += self._lower
@@ -400,7 +391,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
         ``self._action`` if ``stepped``, else zero. Returns (obs, reward, terminated, truncated)."""
         p = self.plant
         normals = p.normals(_N_MEAS) if self.observation_noise > 0.0 else self._no_normals
-        obs = np.zeros(self.observation_space.shape, dtype=np.float32)
+        obs = np.empty(self._obs_shape, dtype=np.float32)  # env_readout fills every element
         args = (stepped, self._state_arrays, 0, self._readout_params, self.readout_constants, self._commands, self._action,
                 self._last_action, normals, self._weights, self._mv, self._tv, self._rv, obs,
                 self._diff)
@@ -408,7 +399,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
             self._readout_entry = compiled(env_readout, *args)
         reward, terminated, truncated = self._readout_entry(*args)
         self._m = dict(zip(MEASUREMENTS, self._mv.tolist()))
-        return self._observation(obs), reward, terminated, truncated
+        return obs, reward, terminated, truncated
 
     def _bind_plant(self) -> None:
         """Cache what every step reads of the plant (its state arrays are reset in place)."""
@@ -436,10 +427,6 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
                 f"net {m['net_power_mw']:5.2f} MW  trip {p.trip}")
 
     # ------------------------------------------------------------------ helpers ---
-    def _observation(self, obs: np.ndarray) -> np.ndarray:
-        """The observation with its elements past the last action filled (subclasses); here as is."""
-        return obs
-
     def _make_info(self) -> dict[str, Any]:
         p, mv = self.plant, self._mv
         return {

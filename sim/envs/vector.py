@@ -178,7 +178,7 @@ class IncineratorVectorEnv(VectorEnv):
         for i in np.flatnonzero(resetting):
             self._reset_plant(int(i), None)
         run = ~resetting
-        cmd = self._cmd  # IncineratorEnv._step_actuators and Plant.set_actuator_array
+        cmd = self._cmd  # IncineratorEnv.step and Plant.set_actuator_array
         np.add(act, 1.0, out=cmd)
         cmd *= self._half_range
         cmd += self._lower
