@@ -1,4 +1,4 @@
-"""``rule_based``: the classic automatic combustion control (ACC) of a grate line (domain.md §3).
+"""``rule_based``: the classic automatic combustion control (ACC) of a grate line (docs/physics.md §12).
 
 The ACC is the plant's base PID layer with its setpoints fixed at their classic values: steam-flow
 master with the load curve, O2 trim, furnace-temperature overrides and auxiliary burner,

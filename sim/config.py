@@ -41,7 +41,7 @@ def F(lo=None, hi=None, desc: str = "", **kw):
 
 # --------------------------------------------------------------------------------- plant ---
 class WasteDesign(_Strict):
-    """Design waste, wet basis [wt %] (domain.md §2). Must sum to 100."""
+    """Design waste, wet basis [wt %] (docs/physics.md §2.1). Must sum to 100."""
 
     carbon_pct: float = F(5, 40, "C, wet wt %")
     hydrogen_pct: float = F(0.5, 6, "H, wet wt %")
@@ -67,7 +67,7 @@ class WasteDesign(_Strict):
 
 
 class Design(_Strict):
-    """Design operating point of the line (domain.md §2)."""
+    """Design operating point of the line (docs/physics.md §1.1)."""
 
     feed_rate_t_h: float = F(5, 80, "waste throughput [t/h]")
     excess_air_ratio: float = F(1.2, 2.5, "lambda at design [-]")
@@ -78,7 +78,7 @@ class Design(_Strict):
 
 
 class Grate(_Strict):
-    """Moving-grate bed (domain.md §4, §9)."""
+    """Moving-grate bed (docs/physics.md §3)."""
 
     n_cells: int = F(4, 40, "bed cells moving with the grate [-]")
     area_m2: float = F(10, 400, "grate area [m2]")
@@ -110,7 +110,7 @@ class Grate(_Strict):
 
 
 class Furnace(_Strict):
-    """Furnace gas, 2-s zone and raw pollutant formation (domain.md §4, §6)."""
+    """Furnace gas, 2-s zone and raw pollutant formation (docs/physics.md §4)."""
 
     wall_area_m2: float = F(50, 3000, "membrane-wall area of the furnace and 2-s zone [m2]")
     wall_effective_emissivity: float = F(0.02, 1.0, "gas->wall effective emissivity incl. refractory lining [-]")
@@ -158,7 +158,7 @@ class Drum(_Strict):
 
 
 class Boiler(_Strict):
-    """Convective boiler passes and superheater (domain.md §2, §5, §9)."""
+    """Convective boiler passes and superheater (docs/physics.md §5)."""
 
     radiant_exit_temp_degc: float = F(500, 1000, "gas leaving the radiant passes at design [degC]")
     superheater_exit_temp_degc: float = F(350, 800, "gas leaving the superheater at design [degC]")
@@ -175,7 +175,7 @@ class Boiler(_Strict):
 
 
 class Turbine(_Strict):
-    """Turbine-generator and own consumption (domain.md §2, §9)."""
+    """Turbine-generator and own consumption (docs/physics.md §6)."""
 
     isentropic_efficiency: float = F(0.5, 0.95, "[-]")
     generator_efficiency: float = F(0.9, 0.995, "[-]")
@@ -188,7 +188,7 @@ class Turbine(_Strict):
 
 
 class FlueGasTreatment(_Strict):
-    """Semi-dry lime, activated carbon, bag filter (domain.md §4, §6)."""
+    """Semi-dry lime, activated carbon, bag filter (docs/physics.md §7)."""
 
     sulphur_ash_retention: float = F(0, 0.9, "fuel-S retained in bottom ash [-]")
     chlorine_ash_retention: float = F(0, 0.9, "fuel-Cl retained in bottom ash [-]")
@@ -204,7 +204,7 @@ class FlueGasTreatment(_Strict):
 
 
 class Cems(_Strict):
-    """Stack CEMS as an instrument (domain.md §4)."""
+    """Stack CEMS as an instrument (docs/physics.md §8.1)."""
 
     period_s: float = F(1, 120, "sampling period [s]")
     delay_s: float = F(0, 600, "sample line and analyser dead time [s]")
@@ -213,7 +213,7 @@ class Cems(_Strict):
 
 
 class Hopper(_Strict):
-    """Feed hopper and crane (domain.md §3, §5)."""
+    """Feed hopper and crane (docs/physics.md §3.1)."""
 
     area_m2: float = F(5, 200, "hopper cross-section [m2]")
     height_m: float = F(2, 30, "usable hopper height [m]")
@@ -243,7 +243,7 @@ class ActuatorLimits(_Strict):
 
 
 class Integration(_Strict):
-    """Fixed step of the continuous core (design.md "Time and SimPy")."""
+    """Fixed step of the continuous core (docs/physics.md §0.2)."""
 
     dt_s: float = F(0.1, 5, "integration step [s]")
 
@@ -306,7 +306,7 @@ LONGEST_SCENARIO_H = 24 * 60
 
 
 class WasteVariation(_Strict):
-    """Waste the crane brings (domain.md §2, §5). Each grab draws moisture and ash."""
+    """Waste the crane brings (docs/physics.md §11.1). Each grab draws moisture and ash."""
 
     moisture_mean_pct: float = F(20, 65, "mean grab moisture [wt %]")
     moisture_grab_std_pct: float = F(0, 15, "grab-to-grab moisture spread [wt % points]")

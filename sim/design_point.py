@@ -194,7 +194,7 @@ def build_uncached(cfg: PlantConfig) -> Built:
 
 def _reagent_design(cfg: PlantConfig, fuel: Fuel, feed_kg_s: float, vol_kg_s: float) -> dict:
     """Design reagent rates: urea at NSR 1.0 on the raw NOx, lime at SR 1.8 on the acid gases,
-    activated carbon 0.45 kg per tonne of waste (domain §6: 0.3-0.6 kg/t)."""
+    activated carbon 0.45 kg per tonne of waste (docs/physics.md §7: 0.3-0.6 kg/t)."""
     fz, fg = cfg.furnace, cfg.fgt
     nox_kmol_s = fz.nox_fuel_n_conversion * vol_kg_s * fuel.vol_n_frac / M_N
     urea = 1.0 * nox_kmol_s / 2.0 * M_UREA * 3600.0

@@ -1,6 +1,6 @@
 """Key performance indicators of a run: pure functions of a trajectory.
 
-A *trajectory* (design.md "Results") is a :class:`pandas.DataFrame` with a ``time_s`` column
+A *trajectory* (docs/physics.md §0.4) is a :class:`pandas.DataFrame` with a ``time_s`` column
 (seconds, strictly increasing, any sampling interval, regular or not) and one column per canonical
 channel of :mod:`sim.units` (``MEASUREMENTS``, ``ACTUATORS``, ``TRUTH``). The public entry point is
 :func:`compute`; everything else here is a private helper.
@@ -70,8 +70,8 @@ emissions
     and multiplied by the dry flue-gas flow ``Q_dry = Q_wet * r`` with the dry/wet ratio
     ``r = O2_wet / O2_dry`` (the O2 amount is the same wet or dry). ``O2_wet`` is the analyser
     reading, which lags the true ``O2_dry`` by tens of seconds, so ``r`` is only used where
-    ``O2_dry >= 1 vol %`` and clipped to [0.6, 1] (flue-gas water 0-40 vol %; design ≈ 19 %, domain
-    §2); elsewhere (O2 collapsing in an overload or a flame loss) ``r`` is the median of the run's
+    ``O2_dry >= 1 vol %`` and clipped to [0.6, 1] (flue-gas water 0-40 vol %; design ≈ 19 %, docs/physics.md
+    §2.3); elsewhere (O2 collapsing in an overload or a flame loss) ``r`` is the median of the run's
     valid ratios, since the water content moves slowly. Needs ``flue_gas_flow_nm3_h``,
     ``o2_wet_vol_pct`` and truth ``o2_dry_vol_pct``.
     ``dioxin_proxy_ng_teq_per_t``: the same for the dioxin proxy (truth ``dioxin_ng_teq_nm3``), in
@@ -111,7 +111,7 @@ __all__ = [
 ]
 
 #: Emission limits [mg/Nm3, dry, 11 % O2] per standard -> averaging window -> pollutant.
-#: Source: domain.md §7, i.e. China GB 18485-2014 Table 4 (1-h and 24-h means) and
+#: Source (docs/physics.md §9): China GB 18485-2014 Table 4 (1-h and 24-h means) and
 #: EU IED 2010/75/EU Annex VI Part 3 (half-hourly A column, daily means, CO 10-min: 150).
 EMISSION_LIMITS_MG_NM3: Mapping[str, Mapping[str, Mapping[str, float]]] = {
     "gb18485": {
@@ -140,7 +140,7 @@ DAILY_RULE: Mapping[str, tuple[str, int]] = {"gb18485": ("1h", 20), "eu_ied": ("
 #: Channels written by the stack CEMS, masked where ``cems_valid`` is 0.
 #: (the CEMS's own channels, :data:`sim.subsystems.cems.CHANNELS`)
 CEMS_CHANNELS: tuple[str, ...] = CHANNELS
-#: Averaging window of China's furnace-temperature rule (domain.md §7).
+#: Averaging window of China's furnace-temperature rule (docs/physics.md §9; MEE Order No. 10, 2019).
 FURNACE_WINDOW = "5min"
 
 #: Pollutants judged against the limits (CEMS column = f"{name}_mg_nm3").
@@ -154,7 +154,7 @@ _REAGENTS: Mapping[str, str] = {
 _S_PER_H = 3600.0
 _KWH_PER_MWH = 1000.0
 _G_PER_MG = 1e-3
-#: Range of the dry/wet flue-gas ratio [-]: flue-gas water 0-40 vol % (design ≈ 19 %, domain §2),
+#: Range of the dry/wet flue-gas ratio [-]: flue-gas water 0-40 vol % (design ≈ 19 %, docs/physics.md §2.3),
 #: and the O2_dry [vol %] below which O2_wet / O2_dry is not a usable estimate of it.
 _DRY_WET_RATIO_RANGE = (0.6, 1.0)
 _MIN_O2_FOR_RATIO_PCT = 1.0

@@ -1,4 +1,4 @@
-"""Physical property tables, built once at start-up from field libraries (domain.md §9).
+"""Physical property tables, built once at start-up from field libraries (docs/physics.md §0.5).
 
 - Water and steam: IAPWS-IF97 through the ``iapws`` package. The drum model needs saturation
   properties and their pressure derivatives; the superheater and turbine need h(p, T) and the
@@ -25,14 +25,14 @@ T_REF_K = 298.15
 GAS_SPECIES = ("N2", "O2", "CO2", "H2O")
 _GAS_CAS = {"N2": "7727-37-9", "O2": "7782-44-7", "CO2": "124-38-9", "H2O": "7732-18-5"}
 
-#: Saturation table range [MPa]: covers start-up pressure to above the 6.4 MPa lines (domain §2).
+#: Saturation table range [MPa]: covers start-up pressure to above the 6.4 MPa lines (docs/physics.md §0.5).
 P_SAT_MIN_MPA, P_SAT_MAX_MPA, P_SAT_STEP_MPA = 0.5, 8.0, 0.02
 #: Gas enthalpy table range [K].
 T_GAS_MIN_K, T_GAS_MAX_K, T_GAS_STEP_K = 250.0, 2500.0, 10.0
 #: Superheated steam table: pressure [MPa] and temperature [degC] grids.
 P_SH_GRID_MPA = np.arange(1.0, 8.01, 0.25)
 T_SH_GRID_DEGC = np.arange(200.0, 601.0, 5.0)
-#: Condenser pressure for the turbine's isentropic expansion [MPa] (~10 kPa, domain §9).
+#: Condenser pressure for the turbine's isentropic expansion [MPa] (~10 kPa, docs/physics.md §0.5).
 CONDENSER_P_MPA = 0.01
 
 

@@ -4,7 +4,7 @@ A scenario (:class:`sim.config.ScenarioConfig`) is the waste the crane brings, t
 faults and steam demand of one episode, its default duration and two disjoint seed sets:
 ``train`` seeds for fitting or training controllers and ``test`` seeds that a benchmark judges
 them on (a learned controller must never have seen a test seed). Each file's ``description``
-says what the scenario is for and where its magnitudes come from (domain.md sections).
+says what the scenario is for and where its magnitudes come from (docs/physics.md §11 and the sections it cites).
 
 The library (one YAML file each): ``steady_design``, ``seasonal_wet``, ``seasonal_dry``,
 ``lhv_drift``, ``wet_slug``, ``bulky_slug``, ``hopper_bridging``, ``fouling_week``,

@@ -1,6 +1,6 @@
 """Unit helpers and the canonical channel names.
 
-Conventions (design.md "Channels"): SI inside the physics (kg/s, W, K, Pa, m), plant units at the
+Conventions (docs/physics.md §0.1, §0.3): SI inside the physics (kg/s, W, K, Pa, m), plant units at the
 edges (t/h, MW, degC, MPa, Nm3/h, mg/Nm3), with the unit in every name. Normal conditions (Nm3) are
 0 degC and 101.325 kPa (DIN 1343, as used by EN 14181 / GB 18485 reporting).
 """
@@ -16,14 +16,14 @@ REFERENCE_O2_DRY_PCT = 11.0
 #: 2 s; EU IED Art. 50(2)); the KPIs count 5-minute means below it.
 FURNACE_MIN_TEMP_DEGC = 850.0
 
-#: Measurements as a DCS shows them (design.md). CEMS values are dry and normalised to 11 % O2.
+#: Measurements as a DCS shows them (docs/physics.md §0.3). CEMS values are dry and normalised to 11 % O2.
 MEASUREMENTS: tuple[str, ...] = (
     "steam_flow_t_h", "drum_pressure_mpa", "drum_level_mm", "steam_temp_degc",
     "furnace_temp_degc", "o2_wet_vol_pct", "co_mg_nm3", "nox_mg_nm3", "so2_mg_nm3",
     "hcl_mg_nm3", "dust_mg_nm3", "nh3_mg_nm3", "flue_gas_flow_nm3_h",
     "boiler_exit_temp_degc", "hopper_level_m", "gross_power_mw", "net_power_mw",
 )
-#: Actuator commands, in this order in every action vector (design.md).
+#: Actuator commands, in this order in every action vector (docs/physics.md §0.3).
 ACTUATORS: tuple[str, ...] = (
     "feed_rate_t_h", "grate_speed_pct", "primary_air_nm3_h", "secondary_air_nm3_h",
     "feedwater_t_h", "urea_kg_h", "lime_kg_h", "carbon_kg_h", "aux_burner_mw",
@@ -47,7 +47,7 @@ O2_CLIP_PCT = 20.0
 
 
 def to_reference_o2(conc_mg_nm3_dry, o2_dry_vol_pct, reference_o2_pct: float = REFERENCE_O2_DRY_PCT):
-    """Normalise a dry concentration to the reference O2 (domain.md §7).
+    """Normalise a dry concentration to the reference O2 (docs/physics.md §8.2; IED Annex VI Part 7).
 
     ``C_ref = C_meas * (21 - O2_ref) / (21 - O2_meas,dry)``. Works on floats and numpy arrays.
     The measured O2 is clipped at 20 vol % so that near-air samples (burner off, purge) do not

@@ -15,7 +15,7 @@ from conftest import QUIET, LevelHold, run
 
 # ----------------------------------------------------------------------------- fuel ---
 def test_fuel_from_composition_matches_domain_figures():
-    """domain.md §2: LHV 6.9-7.2 MJ/kg, ~2.1 Nm3 air/kg, ~4.7 Nm3 gas/kg, 9-10 % O2 dry at lambda 1.8."""
+    """docs/physics.md §2.3: LHV 6.9-7.2 MJ/kg, ~2.1 Nm3 air/kg, ~4.7 Nm3 gas/kg, 9-10 % O2 dry at lambda 1.8."""
     w = load_plant().waste
     fuel = make_fuel(w)
     lhv = fuel.lhv_j_kg(0.48, 0.161) / 1e6
@@ -29,7 +29,7 @@ def test_fuel_from_composition_matches_domain_figures():
 def test_lhv_falls_with_moisture_by_the_heating_value_of_the_dry_matter():
     """At a fixed dry composition, one point of moisture replaces 1 % of dry matter and costs its
     evaporation: dLHV/dw = (LHV_dry + 2.442 MJ/kg) / 100. For the design waste that is
-    0.186 MJ/kg per point, a little below the 0.2-0.3 of domain §2, whose Chinese seasonal data
+    0.186 MJ/kg per point, a little below the 0.2-0.3 of docs/physics.md §2.4, whose Chinese seasonal data
     also change the dry composition (drier seasons bring more plastics)."""
     fuel = make_fuel(load_plant().waste)
     ash_per_dry = 0.161 / 0.52
@@ -45,14 +45,14 @@ def test_lhv_falls_with_moisture_by_the_heating_value_of_the_dry_matter():
 def test_design_point_matches_reference_line():
     plant = sim.Plant.from_config(seed=0)
     m, t = plant.measurements, plant.truth
-    assert 63 <= m["steam_flow_t_h"] <= 70            # ~66 t/h (domain §2)
+    assert 63 <= m["steam_flow_t_h"] <= 70            # ~66 t/h (docs/physics.md §1.2)
     assert 399 <= m["steam_temp_degc"] <= 401          # 400 degC by attemperation
     assert 950 <= m["furnace_temp_degc"] <= 1050       # 2-s zone
-    assert 6.0 <= m["o2_wet_vol_pct"] <= 8.0           # O2 target 6-8 % wet (domain §3)
+    assert 6.0 <= m["o2_wet_vol_pct"] <= 8.0           # O2 target 6-8 % wet (docs/physics.md §12.1)
     assert 190 <= m["boiler_exit_temp_degc"] <= 240
-    assert 0.78 <= t["boiler_efficiency"] <= 0.83      # 0.80-0.82 (domain §2)
+    assert 0.78 <= t["boiler_efficiency"] <= 0.83      # 0.80-0.82 (docs/physics.md §1.2)
     kwh_per_t = m["net_power_mw"] * 1000 / plant.design_actuators["feed_rate_t_h"]
-    assert 380 <= kwh_per_t <= 450                     # 400-420 kWh/t (domain §9)
+    assert 380 <= kwh_per_t <= 450                     # 400-420 kWh/t (docs/physics.md §6)
     own_use = 1 - m["net_power_mw"] / m["gross_power_mw"]
     assert 0.12 <= own_use <= 0.20
     for limit, ch in ((50, "co_mg_nm3"), (200, "nox_mg_nm3"), (50, "so2_mg_nm3"), (50, "hcl_mg_nm3"),
@@ -104,7 +104,7 @@ def _feed_step(plant):
 
 
 def test_feed_step_raises_steam_with_the_domain_overall_response_time(quiet_plant):
-    """domain §4: feed -> steam, dead time 1-3 min plus time constant 5-15 min: 63 % of the
+    """docs/physics.md §10: feed -> steam, dead time 1-3 min plus time constant 5-15 min: 63 % of the
     rise within 6-18 min of the step, and the right sign and size (+10 % feed, about +10 % steam)."""
     t_min, d, final = _feed_step(quiet_plant)
     assert 0.07 * quiet_plant.design_steam_t_h < final < 0.14 * quiet_plant.design_steam_t_h
@@ -113,14 +113,14 @@ def test_feed_step_raises_steam_with_the_domain_overall_response_time(quiet_plan
 
 
 def test_feed_step_dead_time_within_domain(quiet_plant):
-    """domain §4: feed -> steam dead time 1-3 min (the ram pushes the bed into the fire)."""
+    """docs/physics.md §10: feed -> steam dead time 1-3 min (the ram pushes the bed into the fire)."""
     t_min, d, final = _feed_step(quiet_plant)
     dead = t_min[np.argmax(d > 0.05 * final)]
     assert 1.0 <= dead <= 3.0, dead
 
 
 def test_secondary_air_step_raises_o2_within_a_minute_and_cools_furnace(quiet_plant):
-    """domain §4: air -> O2 dead time of seconds, time constant 20-60 s."""
+    """docs/physics.md §10: air -> O2 dead time of seconds, time constant 20-60 s."""
     sa = quiet_plant.design_actuators["secondary_air_nm3_h"]
     co0 = quiet_plant.measurements["co_mg_nm3"]
     t, d = _step_response(quiet_plant, lambda p: p.set_actuators({"secondary_air_nm3_h": 1.15 * sa}), 10,
@@ -148,7 +148,7 @@ def test_wetter_waste_lowers_steam_and_furnace_temperature():
 
 
 def test_flame_over_the_bed_is_hotter_than_the_diluted_furnace_gas():
-    """The bed sees the flame of the primary zone (domain §9), before the secondary air dilutes
+    """The bed sees the flame of the primary zone (docs/physics.md §4.2), before the secondary air dilutes
     it: measured flame temperatures over waste grates are ~1,100-1,400 degC; the model's adiabatic
     primary zone is an upper estimate of that range."""
     plant = sim.Plant.from_config(seed=0, scenario_overrides=QUIET)
@@ -158,7 +158,7 @@ def test_flame_over_the_bed_is_hotter_than_the_diluted_furnace_gas():
 
 
 def test_waste_seven_points_wetter_keeps_its_flame_at_design_commands():
-    """55 % moisture (LHV ~5.9 MJ/kg, inside domain §2's seasonal range) at the design feed and
+    """55 % moisture (LHV ~5.4 MJ/kg, inside the seasonal range of docs/physics.md §2.4) at the design feed and
     air: the fire weakens (much more excess air, furnace below 850 degC) but the flame over the
     bed keeps drying and igniting the waste, so the plant settles instead of tripping."""
     plant = sim.Plant.from_config(seed=0, scenario_overrides={"waste": {**QUIET["waste"], "moisture_mean_pct": 55.0}})

@@ -31,7 +31,7 @@ def test_library_has_every_scenario_of_the_issue():
 def test_scenario_file_is_valid_and_documented(name):
     cfg = scenarios.load(name)
     assert cfg.name == name
-    assert len(cfg.description) > 150 and "domain" in cfg.description  # purpose and source
+    assert len(cfg.description) > 150 and "docs/physics.md" in cfg.description  # purpose and source
     assert cfg.duration_h > 0
     assert cfg.train_seeds and cfg.test_seeds
     assert not set(cfg.train_seeds) & set(cfg.test_seeds)
@@ -40,7 +40,7 @@ def test_scenario_file_is_valid_and_documented(name):
 
 
 def test_seasonal_lhv_matches_the_domain_ranges():
-    # seasonal_wet ~4.5 MJ/kg, seasonal_dry ~8.4 MJ/kg (domain §2), from the plant's fuel model.
+    # seasonal_wet ~4.5 MJ/kg, seasonal_dry ~8.4 MJ/kg (docs/physics.md §2.4), from the plant's fuel model.
     for name, lhv in (("seasonal_wet", 4.5), ("seasonal_dry", 8.4), ("steady_design", 7.2)):
         w = scenarios.load(name).waste
         plant = sim.Plant.from_config(scenario=name)

@@ -1,4 +1,4 @@
-"""The base control layer of the automatic combustion control (ACC) of a grate line (domain.md §3).
+"""The base control layer of the automatic combustion control (ACC) of a grate line (docs/physics.md §12).
 
 **Where this lives and why.** In a real plant these PI loops run in the DCS, below any
 supervisory system: a plant AI moves their setpoints and biases, never the valves. So the layer is
@@ -59,7 +59,7 @@ setpoint                       unit    default                            half-r
 Reasons for the ranges: a supervisory steam offset is a trim within the ACC's load range, not a
 load change (±10 %); feed and grate biases have the authority of the ACC's own feed override
 (20 %); the primary-air shift moves the design primary share (0.65) over 0.55-0.75, the range of
-the load curves of grate suppliers; the O2 band 6.1-9.1 % wet spans domain.md §3's 6-8 % target;
+the load curves of grate suppliers; the O2 band 6.1-9.1 % wet spans the usual 6-8 % target (docs/physics.md §12.1);
 the NOx setpoint spans 50 mg/Nm3 (deep SNCR, high NH3 slip) to the GB 18485-2014 daily limit
 250 mg/Nm3, the default 150 keeping a margin below the EU IED daily limit 200; the HCl setpoint
 spans 2-12 mg/Nm3 around the default 7 (margin below the EU IED daily limit 10).
@@ -87,7 +87,7 @@ SETPOINT_UNITS: dict[str, str] = {"steam_setpoint_offset_t_h": "t/h", "feed_bias
 #: Default stack setpoints [mg/Nm3, 11 % O2 dry] with margin below the EU IED daily limits (NOx 200, HCl 10).
 NOX_SETPOINT_MG_NM3 = 150.0
 HCL_SETPOINT_MG_NM3 = 7.0
-#: Furnace temperature thresholds [degC]: overrides (domain.md §3: ~850 and ~1,050-1,100 degC)
+#: Furnace temperature thresholds [degC]: overrides (docs/physics.md §12.3: ~850 and ~1,050-1,100 degC)
 #: and the auxiliary burner's setpoint (850 degC legal minimum + 10 K margin).
 T_LOW_OVERRIDE_DEGC, T_HIGH_OVERRIDE_DEGC, T_BURNER_DEGC = 880.0, 1050.0, 860.0
 #: Override strengths [1/K]: share of design secondary air cut, grate speed cut, feed cut per K
@@ -106,7 +106,7 @@ LOAD_MIN, LOAD_MAX = 0.6, 1.3
 #: Washout time constant of the air's share of the steam master [s]: the combustion air follows
 #: load changes of the master for tens of minutes (the fast lever on steam), then returns to the
 #: heat demand while the feed keeps the lasting part (mid-ranging; Allison & Isaksson 1998,
-#: J. Process Control 8, 27). About three times the feed -> steam response time (domain §4).
+#: J. Process Control 8, 27). About three times the feed -> steam response time (docs/physics.md §10).
 AIR_WASHOUT_S = 1800.0
 #: Half-ranges of the supervisory setpoints (module docstring): steam offset as a share of the
 #: design steam flow, then feed bias, grate bias, primary-air shift [-], O2 [vol %], NOx, HCl [mg/Nm3].
@@ -118,7 +118,7 @@ _FEED, _GRATE, _PA, _SA, _FW, _UREA, _LIME, _CARBON, _AUX = range(len(ACTUATORS)
 
 
 class DrumLevelLoop:
-    """Three-element drum level control (domain.md §3): feedwater = measured steam flow
+    """Three-element drum level control (docs/physics.md §12.2): feedwater = measured steam flow
     (feed-forward) + PI on the level. The level is an integrating process:
     1 t/h of imbalance moves it 1000/3600 / (rho_w A) = 0.032 mm/s in the reference drum
     (rho_w 780 kg/m3, A 11 m2); dead time ~10 s; SIMC with tau_c = 120 s. The PI's integral

@@ -3,7 +3,7 @@
 A tag map names the unit a plant tag is logged in (``t/h``, ``kg/s``, ``℃``, ``bar``, ...). Each
 unit belongs to a dimension and converts linearly to that dimension's base unit
 (``base = value * factor + offset``). A canonical channel's unit is read from its name suffix
-(design.md "Channels": ``_t_h``, ``_nm3_h``, ``_degc``, ...), so a conversion exists exactly when
+(docs/physics.md §0.3: ``_t_h``, ``_nm3_h``, ``_degc``, ...), so a conversion exists exactly when
 both units share a dimension. Pressures are absolute or gauge as the plant logs them: a gauge
 reading needs the tag map's ``offset`` (+0.101325 MPa), nothing here guesses it.
 

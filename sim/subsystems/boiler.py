@@ -1,4 +1,4 @@
-"""Boiler: convective passes, superheater with spray attemperation, and the drum (domain.md §9).
+"""Boiler: convective passes, superheater with spray attemperation, and the drum (docs/physics.md §5).
 
 Gas side: three passes in series, each an exchanger with a sink of fixed temperature,
 ``T_out = T_sink + (T_in - T_sink) exp(-UA / (m cp))`` and heat = enthalpy difference of the gas:

@@ -1,4 +1,4 @@
-"""Stack CEMS as an instrument: sampled, delayed, lagged and noisy (domain.md §4).
+"""Stack CEMS as an instrument: sampled, delayed, lagged and noisy (docs/physics.md §8.1).
 
 Every ``period_s`` the analyser takes the true stack values; a reading shows the sample taken
 ``delay_s`` earlier, through a first-order lag ``tau_s`` and with relative Gaussian noise drawn

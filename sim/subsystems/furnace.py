@@ -1,4 +1,4 @@
-"""Furnace gas: algebraic energy and species balance of the furnace and 2-s zone (domain.md §9).
+"""Furnace gas: algebraic energy and species balance of the furnace and 2-s zone (docs/physics.md §4).
 
 The gas is fast (residence seconds), so at each step it is solved algebraically: the enthalpy of
 everything entering (gas from the bed, volatiles burning with the O2 available, secondary air,
@@ -90,7 +90,7 @@ def flame_temperature(bed_out, aux_w, ambient_k, t_guess_k, p, gas_h, gas_cp, ga
     Taken adiabatic apart from the radiation the bed receives (the lower furnace is lined with
     refractory, so its wall loss is small), hence an upper estimate of the mean flame temperature;
     measured flame temperatures over municipal-waste grates are ~1,100-1,400 degC (Yang, Sharifi
-    & Swithenbank 2004, Fuel 83, 1553). This is what radiates on the bed (domain.md §9:
+    & Swithenbank 2004, Fuel 83, 1553). This is what radiates on the bed (docs/physics.md §3.2:
     ``sigma eps (T_flame^4 - T_bed^4)``); the secondary air dilutes the gas only above it.
     ``gas`` is scratch space of length 4.
     """
@@ -126,7 +126,7 @@ def solve(bed_out, sa_kmol_s, sa_temp_k, aux_w, ambient_k, wall_temp_k, t_guess_
 def co_mg_nm3(o2_dry_pct, temp_degc, secondary_frac, burn_frac, fp) -> float:
     """Raw CO [mg/Nm3 dry, 11 % O2] of the furnace exit.
 
-    Empirical CO breakthrough (domain.md §6: CO rises sharply at low O2, low temperature, poor
+    Empirical CO breakthrough (docs/physics.md §4.3: CO rises sharply at low O2, low temperature, poor
     secondary-air mixing): ``CO = CO0 exp(-(O2-O2ref)/s_O2) exp(-(T-Tref)/s_T) (f_ref/f)^m``,
     plus the CO of volatiles that found no O2 (``burn_frac < 1``: 10 g/Nm3 per 100 % unburnt,
     the order of CO in sub-stoichiometric flames).
@@ -140,7 +140,7 @@ def co_mg_nm3(o2_dry_pct, temp_degc, secondary_frac, burn_frac, fp) -> float:
 
 @njit(cache=True)
 def nox_fuel_conversion(o2_dry_pct, temp_degc, fp) -> float:
-    """Share of fuel-N leaving as NOx (domain.md §6: 4-8 % of fuel-N, rising with T and O2)."""
+    """Share of fuel-N leaving as NOx (docs/physics.md §4.3: 4-8 % of fuel-N, rising with T and O2)."""
     conv = (fp.nox_fuel_n_conversion * (max(o2_dry_pct, 0.1) / fp.nox_ref_o2_dry_pct) ** fp.nox_o2_exponent
             * math.exp((temp_degc - fp.nox_ref_temp_degc) / fp.nox_temp_scale_k))
     return min(conv, NOX_CONVERSION_CAP)
@@ -152,7 +152,7 @@ def sncr(nox_kmol_s, urea_kg_h, temp_degc, fp) -> tuple[float, float]:
 
     Urea CO(NH2)2 (60.06 kg/kmol) gives 2 NH3; NSR = NH3/NOx. Removal
     ``eta = eta_max exp(-((T-T_opt)/w)^2) (1 - exp(-k NSR))`` (window ~850-1,050 degC, best near
-    950-1,000 degC, domain.md §6). NH3 that did not react: above the oxidation temperature it
+    950-1,000 degC, docs/physics.md §4.4). NH3 that did not react: above the oxidation temperature it
     burns to NO; below, it slips (part is captured downstream).
     """
     nh3 = 2.0 * urea_kg_h / 3600.0 / M_UREA

@@ -1,4 +1,4 @@
-"""Grate bed: cells that move with the grate (domain.md §4, §9).
+"""Grate bed: cells that move with the grate (docs/physics.md §3).
 
 State ``bed`` has shape (5, n_cells); rows are water, volatiles, char, ash [kg] and the bed's
 sensible heat above 25 degC [J]. The bed temperature is derived: ``T = 25 degC + S / (M cp)``.
@@ -13,7 +13,7 @@ Per cell and step (exact-exponential where a rate is first order):
   ``G_dry (T - T_dry)`` and evaporates water (latent heat at 25 degC, LHV basis, so the bed's
   chemical energy stays consistent with the waste LHV); a drying cell sits some tens of K above
   100 degC, and a hot cell that receives wet waste dries it over minutes instead of quenching;
-- devolatilisation: Arrhenius ``k = A exp(-E/RT)`` (domain §4: A ~ 5e3 1/s, E ~ 70 kJ/mol),
+- devolatilisation: Arrhenius ``k = A exp(-E/RT)`` (docs/physics.md §3.3: A ~ 5e3 1/s, E ~ 70 kJ/mol),
   capped by the advance of the ignition front, which the primary air feeds: at most
   ``devol_equivalence_ratio`` times the volatiles the cell's air O2 could burn;
 - a share of the volatiles burns in the bed with the O2 the char leaves (flaming combustion

@@ -2,11 +2,11 @@
 
 Evaluated (compiled) from the core's algebraic outputs when the plant is read or the CEMS samples,
 not per integration step. Concentrations are returned dry at the actual O2 and
-normalised to 11 % O2 (the CEMS reports the normalised values, domain.md §7).
+normalised to 11 % O2 (the CEMS reports the normalised values, docs/physics.md §8.2).
 
 - Fuel-N, S and Cl leave with the volatiles; S and Cl are partly retained in the ash.
 - NOx from fuel-N (``furnace.nox_fuel_conversion``), reduced by SNCR (``furnace.sncr``).
-- HCl and SO2 removal by lime: ``1 - exp(-k SR)`` (domain §6) with SR from the lime that has
+- HCl and SO2 removal by lime: ``1 - exp(-k SR)`` (docs/physics.md §7) with SR from the lime that has
   reached the reactor and filter cake (two lags in the core: mixing and cake memory).
 - Dust: fly ash plus spent sorbents through the bag filter (fixed penetration).
 - Dioxin proxy [ng TEQ/Nm3]: formation rising with CO and below 850 degC, plus de novo
@@ -27,7 +27,7 @@ from . import furnace
 #: Shape of the dioxin proxy (a project convention for ranking controllers, not fitted data):
 #: formation grows with sqrt(CO / CO_ref) and by +100 % per 50 K below 850 degC, and de novo
 #: synthesis peaks at a boiler exit of 350 degC with an 80 K Gaussian half-width (the
-#: 250-450 degC window of domain.md §6).
+#: 250-450 degC window of de novo synthesis, Stieglitz & Vogg 1987; docs/physics.md §7).
 DIOXIN_COLD_K, DE_NOVO_PEAK_DEGC, DE_NOVO_WIDTH_K = 50.0, 350.0, 80.0
 
 #: Fuel, furnace-pollutant and flue-gas-treatment parameters (built once by

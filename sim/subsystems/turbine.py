@@ -1,4 +1,4 @@
-"""Turbine-generator and the plant's own consumption (domain.md §2, §9).
+"""Turbine-generator and the plant's own consumption (docs/physics.md §6).
 
 Gross power = steam flow x isentropic drop to the condenser (IAPWS-IF97 table) x isentropic
 efficiency x generator efficiency. Own use: a base load plus fans (power ~ flow^3 at a fixed

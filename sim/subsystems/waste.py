@@ -1,6 +1,6 @@
 """Waste as a fuel: composition -> heating value, air demand and flue gas by elemental balance.
 
-The design composition (domain.md §2) fixes the elemental make-up of the dry ash-free (daf)
+The design composition (docs/physics.md §2.1) fixes the elemental make-up of the dry ash-free (daf)
 combustible matter. A crane grab is then described by two numbers, its moisture and ash, and
 everything else follows linearly from the combustible share ``c = 1 - moisture - ash``:
 
