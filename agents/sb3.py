@@ -166,6 +166,10 @@ def save_policy(model, venv, zip_path: Path, algo: dict, env_setup: dict) -> Non
     write_json(zip_path.with_suffix(".json"), card)
 
 
+#: The sections of a policy card (each a JSON object) besides ``format`` and ``num_timesteps``.
+CARD_KEYS = ("algo", "env", "observation_space", "action_space", "normalisation")
+
+
 def read_card(zip_path: Path) -> dict:
     """The policy card next to ``zip_path``. FileNotFoundError when either file is missing;
     :class:`sim.errors.InputError` (a ValueError) naming the file when the policy is not a zip
@@ -186,6 +190,10 @@ def read_card(zip_path: Path) -> dict:
                          f"{Path(zip_path).name}") from None
     if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
         raise InputError(f"{card_path}: expected a policy card with format {CARD_FORMAT!r}")
+    missing = [k for k in CARD_KEYS if not isinstance(card.get(k), dict)]
+    if missing or not isinstance(card["algo"].get("name"), str) or not isinstance(card["algo"].get("policy"), str):
+        raise InputError(f"{card_path}: policy card without {missing or ['algo.name', 'algo.policy']}: expected the "
+                         f"sections {list(CARD_KEYS)} (algo with name and policy) as save_policy writes them")
     return card
 
 

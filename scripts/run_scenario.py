@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, type=Path, help="results folder (created)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
+    if args.out.exists() and not args.out.is_dir():
+        ap.error(f"--out {args.out}: is a file; expected a results folder (created if missing)")
 
     env = gym.make("WtE/Incinerator-v0", plant=args.plant, scenario=args.scenario, episode_hours=args.hours)
     controller = agents.make_controller(args.controller, env)

@@ -173,6 +173,8 @@ CASES = [
     ("bench-seeds", "benchmark", [*BENCH, "--seeds", "1000,x"], ["--seeds '1000,x'", "comma-separated integers"], False),
     ("bench-model-not-a-zip", "benchmark", [*BENCH, "--controllers", "rule_based,sb3:{notazip.zip}"],
      ["is not a zip archive"], False),
+    ("run-out-is-a-file", "run_scenario", ["--hours", "10", "--out", "{a_file}"],
+     ["a_file: is a file", "expected a results folder"], False),
     ("bench-out-is-a-file", "benchmark", [*BENCH, "--out", "{a_file}"], ["a_file is a file", "expected a results folder"], False),
     # train
     ("train-binary", "train", ["--config", "{train_binary.yaml}", "--out", "{out}"],

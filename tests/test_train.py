@@ -492,3 +492,18 @@ def test_batched_runs_refuse_what_is_per_env():
     from agents.train_config import VecEnvConfig
 
     assert VecEnvConfig().kind == "batched"  # the default: a config without vec_env.kind trains batched
+
+
+@pytest.mark.parametrize("drop", ["normalisation", "algo.name"])
+def test_a_card_without_a_section_is_named(run, tmp_path, drop):
+    bad = tmp_path / "model.zip"
+    shutil.copy(run / "model.zip", bad)
+    card = json.loads((run / "model.json").read_text())
+    section, _, key = drop.partition(".")
+    if key:
+        del card[section][key]
+    else:
+        del card[section]
+    bad.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=rf"policy card without \['{drop}'"):
+        read_card(bad)
