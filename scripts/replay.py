@@ -9,7 +9,9 @@
     python scripts/replay.py synthetic --out DIR [--hours 2 --seed 0 --layout wide]   # a test log
 
 Every command loads and checks the log first and writes ``DIR/data_quality.json`` (every issue
-with tag, row, value and what was done) and ``DIR/data_availability.png``; then its own
+with tag, row, value and what was done) and ``DIR/data_availability.png``; ``--start``/``--end``
+(hours since the log's start, or local times such as "2026-03-14 08:00") cut the window every
+command works on (validate reports on the whole export, plots the window); then its own
 ``DIR/<command>.json`` (the figures) and ``DIR/<command>.png``, and:
 open-loop ``simulated.parquet``; estimate ``waste_estimate.csv`` and ``scenario.yaml`` (use it as
 ``scenario=from_log:DIR``); shadow ``proposed.parquet``; calibrate ``calibrated_plant.yaml`` and
@@ -80,10 +82,11 @@ def run(args) -> dict:
           f"findings ({len(caught)} warnings), channels {len(log.data.columns)}", file=sys.stderr)
     write_text(out / "data_quality.json", log.report.to_json() + "\n")
     plot_availability(log, out / "data_availability.png")
+    log = log.window(args.start, args.end)
     name = args.command.replace("-", "_")
     result = {"log": str(args.log), "tags": str(args.tags), "start": str(log.local_index[0]),
-              "timezone": log.timezone, "step_s": log.step_s, "duration_h": log.duration_s / 3600.0,
-              "missing": log.missing}
+              "end": str(log.local_index[-1]), "timezone": log.timezone, "step_s": log.step_s,
+              "duration_h": log.duration_s / 3600.0, "missing": log.missing}
     if args.command == "validate":
         result.update(log.report.to_dict())
         result.pop("issues")
@@ -100,8 +103,14 @@ def run(args) -> dict:
         write_parquet(out / "simulated.parquet", r.simulated.reset_index())
         result.update(r.summary())
         chans = [c for c in KEY_CHANNELS if c in r.metrics] + [c for c in r.metrics if c not in KEY_CHANNELS]
-        plot_panels(compare_panels(log, r.simulated, chans, "simulated"), out / f"{name}.png",
-                    f"Open-loop replay of {Path(args.log).name}")
+        held_cmds = [a for a in r.held if a in log.data]
+        panels = compare_panels(log, r.simulated, chans, "simulated") + [(a, {"log": log.data[a]}) for a in held_cmds]
+        gaps = [(a["end_s"], b["start_s"], "not compared") for a, b in zip(r.segments, r.segments[1:])
+                if b["start_s"] - a["end_s"] > log.step_s]
+        plot_panels(panels, out / f"{name}.png",
+                    f"Open-loop replay of {Path(args.log).name}: {r.share_compared_pct:.0f} % compared in "
+                    f"{len(r.segments)} segments; not judged: {', '.join(r.not_judged) or 'none'}",
+                    shade={label: r.held_spans() + gaps for label, _ in panels})
     elif args.command == "estimate":
         e = estimate(log, args.plant)
         atomic_write(out / "waste_estimate.csv", lambda tmp: e.data.to_csv(tmp))
@@ -150,6 +159,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tags", type=str, help="tag map: configs/tags/NAME.yaml or a name")
     p.add_argument("--out", type=Path, required=True, help="results folder")
     p.add_argument("--step", type=float, default=None, help="grid step [s] (default: the tag map's step_s)")
+    p.add_argument("--start", default=None, help="window start: hours since the log's start or a local time")
+    p.add_argument("--end", default=None, help="window end: hours since the log's start or a local time")
     p.add_argument("--plant", default="reference_750tpd", help="plant config name or YAML")
     p.add_argument("--scenario", default=None, help="scenario for the waste (e.g. from_log:DIR); default: expected waste")
     p.add_argument("--replay-feedwater", action="store_true", help="open-loop: replay the logged feedwater too")
