@@ -12,16 +12,20 @@ calibrations from the readings alone:
 2. *Plateaus*: stretches of at least :data:`PLATEAU_S` seconds in which the readings stay
    within ``FLAT_SIGMAS * sigma + FLAT_SHARE * |level|`` of each other (a span gas reading only
    carries the analyser's noise; process readings move).
-3. A plateau is a *zero* if its level is within ``max(FLAT_SIGMAS * sigma, zero_band)`` of 0,
-   a *span* if its level is above ``SPAN_FACTOR`` times the 99th percentile of the readings (a
-   span gas is set near the top of the analyser's range, far above normal readings).
-4. A *calibration* is a cluster of plateaus, consecutive ones at most :data:`CLUSTER_GAP_S`
-   apart, with at least one zero and one span. Its window runs from :data:`PRE_MARGIN_S` before
-   its first plateau to :data:`PURGE_S` after its last (the reading falling to zero gas and the
-   purge back to flue gas are not emissions either).
+3. A plateau is a *span* if its level is above ``SPAN_FACTOR`` times the 90th percentile of the
+   readings and above ``SPAN_MEDIANS`` times their median plus ``SPAN_SIGMAS`` sigma (a span gas
+   is set near the top of the analyser's range, far above normal readings; percentiles, not the
+   maximum, so that the calibrations themselves, up to a tenth of a short log, do not raise the
+   bar); a *zero* if its level is within ``max(FLAT_SIGMAS * sigma, ZERO_SHARE * |median|)`` of 0.
+4. A *calibration* is a span plateau with a zero plateau ending at most :data:`STEP_GAP_S`
+   before it starts or starting at most that long after it ends. Its window runs from
+   :data:`PRE_MARGIN_S` before the zero (at most :data:`MAX_STEP_S` before the span) to
+   :data:`PURGE_S` after the later of the two (the reading falling to zero gas and the purge back
+   to flue gas are not emissions either); overlapping windows (several span gases) merge.
 
 A low, steady process reading (CO near zero in good combustion) is a zero-like plateau but has no
-span next to it, so it is not taken for a calibration.
+span next to it, so it is not taken for a calibration; next to a span, only the last
+:data:`MAX_STEP_S` of it before the span count.
 """
 from __future__ import annotations
 
@@ -30,8 +34,9 @@ import pandas as pd
 
 PLATEAU_S = 60.0
 FLAT_SIGMAS, FLAT_SHARE = 4.0, 0.005
-SPAN_FACTOR = 1.2
-CLUSTER_GAP_S = 900.0
+SPAN_FACTOR, SPAN_MEDIANS, SPAN_SIGMAS = 1.5, 3.0, 10.0
+ZERO_SHARE = 0.2
+STEP_GAP_S, MAX_STEP_S = 300.0, 900.0
 PRE_MARGIN_S, PURGE_S = 60.0, 120.0
 
 
@@ -62,28 +67,36 @@ def plateaus(t_ns: np.ndarray, v: np.ndarray, sigma: float) -> list[tuple[int, i
     return out
 
 
-def calibration_windows(t_ns: np.ndarray, v: np.ndarray, zero_band: float = 0.0) -> list[tuple[int, int]]:
+def calibration_windows(t_ns: np.ndarray, v: np.ndarray) -> list[tuple[int, int]]:
     """Calibration windows of one analyser tag as (start, end) times [ns], sorted (see the
     module docstring). ``t_ns`` sorted, ``v`` without NaN."""
     sigma = noise_sigma(v)
     runs = plateaus(t_ns, v, sigma)
-    span_level = SPAN_FACTOR * float(np.percentile(v, 99))
-    zero_level = max(FLAT_SIGMAS * sigma, zero_band)
-    runs = [(a, b, "zero" if abs(lv) <= zero_level else "span") for a, b, lv in runs
-            if abs(lv) <= zero_level or lv >= span_level]
-    windows, cluster = [], []
-
-    def close() -> None:
-        if {"zero", "span"} <= {kind for _, _, kind in cluster}:
-            windows.append((int(t_ns[cluster[0][0]] - PRE_MARGIN_S * 1e9), int(t_ns[cluster[-1][1]] + PURGE_S * 1e9)))
-
-    for run in runs:
-        if cluster and (t_ns[run[0]] - t_ns[cluster[-1][1]]) / 1e9 > CLUSTER_GAP_S:
-            close()
-            cluster = []
-        cluster.append(run)
-    close()
-    return windows
+    if not runs:
+        return []
+    median = abs(float(np.median(v)))
+    span_level = max(SPAN_FACTOR * float(np.percentile(v, 90)), SPAN_MEDIANS * median + SPAN_SIGMAS * sigma)
+    zero_level = max(FLAT_SIGMAS * sigma, ZERO_SHARE * median)
+    zeros = [(t_ns[a], t_ns[b]) for a, b, lv in runs if abs(lv) <= zero_level]
+    windows = []
+    for a, b, lv in runs:
+        if lv < span_level:
+            continue
+        s0, s1 = t_ns[a], t_ns[b]
+        near = [(z0, z1) for z0, z1 in zeros
+                if -STEP_GAP_S * 1e9 <= s0 - z1 <= (STEP_GAP_S + MAX_STEP_S) * 1e9 and z0 < s0
+                or 0 <= z0 - s1 <= STEP_GAP_S * 1e9]
+        if near:
+            start = max(min(z0 for z0, _ in near), s0 - MAX_STEP_S * 1e9)
+            end = max(s1, *(min(z1, s1 + MAX_STEP_S * 1e9) for _, z1 in near))
+            windows.append([int(start - PRE_MARGIN_S * 1e9), int(end + PURGE_S * 1e9)])
+    merged: list[list[int]] = []
+    for w in sorted(windows):
+        if merged and w[0] <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], w[1])
+        else:
+            merged.append(w)
+    return [(a, b) for a, b in merged]
 
 
 def in_windows(t_ns: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:

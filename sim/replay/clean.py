@@ -8,11 +8,12 @@ Order and rules (each finding becomes an :class:`~sim.replay.quality.Issue`):
 3. ``non_monotonic_time``: a sample earlier than one before it in the file; the samples are
    sorted by time (stable), nothing removed.
 4. ``duplicate_time``: several samples at one time; the last one in the file is kept.
-5. ``negative_clipped``: a reading slightly below zero (within the tag's ``zero_band``, an
-   analyser's noise around a true zero) is set to 0 and kept, so the low end is not biased by
-   deleting it; ``out_of_range``: outside the tag's plausible range; removed.
+5. ``out_of_range``: outside the tag's plausible range; removed (a reading slightly below a
+   range starting at 0, within the tag's ``zero_band``, is not out of range: see 5c).
 5b. ``cems_calibration`` (analyser tags, :mod:`~sim.replay.analyser`): zero/span calibration
    windows found in the readings; their samples are removed (marked invalid).
+5c. ``negative_clipped``: the remaining readings slightly below zero (an analyser's noise around
+   a true zero) are set to 0 and kept, so the low end is not biased by deleting them.
 6. ``stuck`` (measurements only; commands legitimately stay put): a value repeated exactly for
    at least ``stuck_s`` seconds; the repeats after the first sample are removed.
 7. ``gap``: consecutive timestamps further apart than ``max_gap_s``; reported, and the resampler
@@ -98,27 +99,28 @@ def clean_tag(tag: str, raw: RawTag, spec: TagSpec, tagmap: TagMap) -> tuple[np.
 
     lo, hi = spec.plausible
     near_zero = (v < 0.0) & (v >= -spec.zero_tolerance) & (lo == 0.0)
-    if near_zero.any():
-        f.add("negative_clipped", np.flatnonzero(near_zero), rows, v, t,
-              f"{near_zero.sum()} readings slightly below zero (down to {v[near_zero].min():.3g}, within the zero band "
-              f"{spec.zero_tolerance:g} {spec.target_unit}; {100.0 * near_zero.mean():.1f} % of the samples)",
-              "clipped to 0 and kept")
-        v = np.where(near_zero, 0.0, v)
-    out = (v < lo) | (v > hi)
+    out = ((v < lo) | (v > hi)) & ~near_zero
     f.add("out_of_range", np.flatnonzero(out), rows, v, t,
           f"{out.sum()} values outside the plausible [{lo}, {hi}] {spec.target_unit}", "removed")
     t_all, rows_all = t, rows  # gaps are judged on the sample times the historian wrote
-    t, v, rows = t[~out], v[~out], rows[~out]
+    t, v, rows, near_zero = t[~out], v[~out], rows[~out], near_zero[~out]
 
     if spec.check_calibration and len(t):
-        windows = calibration_windows(t, v, spec.zero_tolerance)
+        windows = calibration_windows(t, v)
         cal = in_windows(t, windows)
         if cal.any():
             when = ", ".join(f"{local_time(a, f.zone)[:16]}-{local_time(b, f.zone)[11:16]}" for a, b in windows[:6])
             f.add("cems_calibration", np.flatnonzero(cal), rows, v, t,
                   f"{len(windows)} zero/span calibration windows in the readings ({when}"
                   f"{', ...' if len(windows) > 6 else ''})", "marked invalid (removed)")
-            t, v, rows = t[~cal], v[~cal], rows[~cal]
+            t, v, rows, near_zero = t[~cal], v[~cal], rows[~cal], near_zero[~cal]
+
+    if near_zero.any():
+        f.add("negative_clipped", np.flatnonzero(near_zero), rows, v, t,
+              f"{near_zero.sum()} readings slightly below zero (down to {v[near_zero].min():.3g}, within the zero band "
+              f"{spec.zero_tolerance:g} {spec.target_unit}; {100.0 * near_zero.mean():.1f} % of the samples)",
+              "clipped to 0 and kept")
+        v = np.where(near_zero, 0.0, v)
 
     if spec.kind == "measurement":
         stuck = _stuck(t, v, (spec.stuck_s or tagmap.stuck_s) * 1e9)

@@ -10,7 +10,11 @@ checks:
   channel is marked invalid (NaN);
 - ``command_ends_early``: a command, setpoint or mode flag whose last value is more than
   ``max_gap_s`` before the end of the log (the replay would hold it: say so);
-- ``low_coverage``: a command with values on less than :data:`MIN_COVERAGE` of the grid.
+- ``low_coverage``: a command with values on less than :data:`MIN_COVERAGE` of the grid;
+- ``flow_imbalance``: the mean feedwater differs from the mean steam flow by more than
+  :data:`FLOW_IMBALANCE_SHARE` of the steam (blowdown and the steam air preheater account for a
+  few %); with a level that does not run away, a meter offset is the likely cause (declare it as
+  the tag's ``meter_offset``).
 
 The result is a :class:`PlantLog`: ``data`` is a DataFrame indexed by ``time_s`` (seconds since
 the first grid point) with one column per channel present (input-only tags are not columns);
@@ -36,6 +40,8 @@ from .units import LOG_CHANNELS, PHYSICAL_RANGES, channel_unit, conversion
 
 #: A command with values on less of the grid than this is reported (``low_coverage``) [-].
 MIN_COVERAGE = 0.5
+#: Mean |feedwater - steam| above this share of the mean steam flow is reported [-].
+FLOW_IMBALANCE_SHARE = 0.15
 
 
 @dataclass
@@ -156,6 +162,7 @@ def load_log(path: str | Path, tags: str | Path | dict | TagMap, step_s: float |
     columns.update(_derive(tagmap, signals, len(g), report))
     _apply_calibration_flag(tagmap, columns, report)
     _coverage(tagmap, columns, g, report)
+    _flow_balance(tagmap, columns, report)
     order = [c for c in (*MEASUREMENTS, *ACTUATORS, *LOG_CHANNELS) if c in columns] + sorted(
         c for c in columns if c.startswith("mode_"))
     data = pd.DataFrame({c: columns[c] for c in order}, index=pd.Index((g - g[0]) / 1e9, name="time_s"))
@@ -211,6 +218,22 @@ def _apply_calibration_flag(tagmap: TagMap, columns: dict[str, np.ndarray], repo
                              message=f"analyser calibration flag set on {int(on.sum())} grid points ({windows} windows)",
                              action="marked invalid (NaN)"))
             columns[c] = np.where(on, np.nan, columns[c])
+
+
+def _flow_balance(tagmap: TagMap, columns: dict[str, np.ndarray], report: DataQualityReport) -> None:
+    steam, water = columns.get("steam_flow_t_h"), columns.get("feedwater_t_h")
+    if steam is None or water is None:
+        return
+    both = np.isfinite(steam) & np.isfinite(water)
+    if both.sum() < 10:
+        return
+    s, w = float(steam[both].mean()), float(water[both].mean())
+    if abs(w - s) > FLOW_IMBALANCE_SHARE * abs(s):
+        report.add(Issue(check="flow_imbalance", tag=tagmap.tag_for("feedwater_t_h") or "derived",
+                         channel="feedwater_t_h", value=w - s, count=int(both.sum()),
+                         message=f"mean feedwater {w:.1f} t/h vs mean steam {s:.1f} t/h: {w - s:+.1f} t/h "
+                                 f"({100.0 * (w - s) / s:+.0f} %), more than blowdown and preheater steam explain",
+                         action="not corrected: a meter offset? declare the tag's meter_offset"))
 
 
 def _coverage(tagmap: TagMap, columns: dict[str, np.ndarray], g: np.ndarray, report: DataQualityReport) -> None:
