@@ -19,13 +19,15 @@ calibrations from the readings alone:
    bar); a *zero* if its level is within ``max(FLAT_SIGMAS * sigma, ZERO_SHARE * |median|)`` of 0.
 4. A *calibration* is a span plateau with a zero plateau ending at most :data:`STEP_GAP_S`
    before it starts or starting at most that long after it ends. Its window runs from
-   :data:`PRE_MARGIN_S` before the zero (at most :data:`MAX_STEP_S` before the span) to
-   :data:`PURGE_S` after the later of the two (the reading falling to zero gas and the purge back
-   to flue gas are not emissions either); overlapping windows (several span gases) merge.
+   :data:`PRE_MARGIN_S` before the zero to :data:`PURGE_S` after the later of the two (the
+   reading falling to zero gas and the purge back to flue gas are not emissions either), a zero
+   step counted for at most :data:`MAX_STEP_S` (zero gas is applied for a few minutes; a longer
+   zero-like plateau is a low process reading next to it); overlapping windows (several span
+   gases) merge.
 
 A low, steady process reading (CO near zero in good combustion) is a zero-like plateau but has no
-span next to it, so it is not taken for a calibration; next to a span, only the last
-:data:`MAX_STEP_S` of it before the span count.
+span next to it, so it is not taken for a calibration; next to a span, only
+:data:`MAX_STEP_S` of it count.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ PLATEAU_S = 60.0
 FLAT_SIGMAS, FLAT_SHARE = 4.0, 0.005
 SPAN_FACTOR, SPAN_MEDIANS, SPAN_SIGMAS = 1.5, 3.0, 10.0
 ZERO_SHARE = 0.2
-STEP_GAP_S, MAX_STEP_S = 300.0, 900.0
+STEP_GAP_S, MAX_STEP_S = 300.0, 300.0
 PRE_MARGIN_S, PURGE_S = 60.0, 120.0
 
 

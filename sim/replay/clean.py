@@ -9,13 +9,14 @@ Order and rules (each finding becomes an :class:`~sim.replay.quality.Issue`):
    sorted by time (stable), nothing removed.
 4. ``duplicate_time``: several samples at one time; the last one in the file is kept.
 5. ``out_of_range``: outside the tag's plausible range; removed (a reading slightly below a
-   range starting at 0, within the tag's ``zero_band``, is not out of range: see 5c).
+   range starting at 0, within the tag's ``zero_band``, is not out of range: see 6b).
 5b. ``cems_calibration`` (analyser tags, :mod:`~sim.replay.analyser`): zero/span calibration
    windows found in the readings; their samples are removed (marked invalid).
-5c. ``negative_clipped``: the remaining readings slightly below zero (an analyser's noise around
-   a true zero) are set to 0 and kept, so the low end is not biased by deleting them.
 6. ``stuck`` (measurements only; commands legitimately stay put): a value repeated exactly for
    at least ``stuck_s`` seconds; the repeats after the first sample are removed.
+6b. ``negative_clipped``: the remaining readings slightly below zero (an analyser's noise around
+   a true zero) are set to 0 and kept, so the low end is not biased by deleting them (after the
+   flat-line test: clipped zeros are no flat line).
 7. ``gap``: consecutive timestamps further apart than ``max_gap_s``; reported, and the resampler
    leaves that stretch empty.
 8. ``suspected_unit_change``: a lasting jump by the factor between the tag's unit and another
@@ -115,13 +116,6 @@ def clean_tag(tag: str, raw: RawTag, spec: TagSpec, tagmap: TagMap) -> tuple[np.
                   f"{', ...' if len(windows) > 6 else ''})", "marked invalid (removed)")
             t, v, rows, near_zero = t[~cal], v[~cal], rows[~cal], near_zero[~cal]
 
-    if near_zero.any():
-        f.add("negative_clipped", np.flatnonzero(near_zero), rows, v, t,
-              f"{near_zero.sum()} readings slightly below zero (down to {v[near_zero].min():.3g}, within the zero band "
-              f"{spec.zero_tolerance:g} {spec.target_unit}; {100.0 * near_zero.mean():.1f} % of the samples)",
-              "clipped to 0 and kept")
-        v = np.where(near_zero, 0.0, v)
-
     if spec.kind == "measurement":
         stuck = _stuck(t, v, (spec.stuck_s or tagmap.stuck_s) * 1e9)
         if stuck.any():
@@ -129,7 +123,14 @@ def clean_tag(tag: str, raw: RawTag, spec: TagSpec, tagmap: TagMap) -> tuple[np.
             f.add("stuck", first, rows, v, t,
                   f"flat-lined: {stuck.sum()} repeats of one value for >= {spec.stuck_s or tagmap.stuck_s:g} s",
                   "repeats removed")
-            t, v, rows = t[~stuck], v[~stuck], rows[~stuck]
+            t, v, rows, near_zero = t[~stuck], v[~stuck], rows[~stuck], near_zero[~stuck]
+
+    if near_zero.any():
+        f.add("negative_clipped", np.flatnonzero(near_zero), rows, v, t,
+              f"{near_zero.sum()} readings slightly below zero (down to {v[near_zero].min():.3g}, within the zero band "
+              f"{spec.zero_tolerance:g} {spec.target_unit}; {100.0 * near_zero.mean():.1f} % of the samples)",
+              "clipped to 0 and kept")
+        v = np.where(near_zero, 0.0, v)
 
     if len(t_all) > 1:
         dt = np.diff(t_all)

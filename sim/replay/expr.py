@@ -134,6 +134,8 @@ class _Compiler:
         what = type(node).__name__
         if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.BoolOp)):
             what = f"operator {type(node.op).__name__}"
+        elif isinstance(node, ast.Call):
+            what = f"call of {type(node.func).__name__}"
         elif isinstance(node, ast.Constant):
             what = f"constant {node.value!r}"
         raise self.fail(node, what)

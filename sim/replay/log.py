@@ -161,7 +161,8 @@ def load_log(path: str | Path, tags: str | Path | dict | TagMap, step_s: float |
     columns = {spec.channel: signals[tag] for tag, spec in tagmap.tags.items() if spec.channel and tag in signals}
     columns.update(_derive(tagmap, signals, len(g), report))
     _apply_calibration_flag(tagmap, columns, report)
-    _coverage(tagmap, columns, g, report)
+    last_ns = {spec.channel: cleaned[tag][0][-1] for tag, spec in tagmap.tags.items() if spec.channel and tag in cleaned}
+    _coverage(tagmap, columns, g, last_ns, report)
     _flow_balance(tagmap, columns, report)
     order = [c for c in (*MEASUREMENTS, *ACTUATORS, *LOG_CHANNELS) if c in columns] + sorted(
         c for c in columns if c.startswith("mode_"))
@@ -236,8 +237,10 @@ def _flow_balance(tagmap: TagMap, columns: dict[str, np.ndarray], report: DataQu
                          action="not corrected: a meter offset? declare the tag's meter_offset"))
 
 
-def _coverage(tagmap: TagMap, columns: dict[str, np.ndarray], g: np.ndarray, report: DataQualityReport) -> None:
-    """``command_ends_early`` and ``low_coverage`` of held channels (see the module docstring)."""
+def _coverage(tagmap: TagMap, columns: dict[str, np.ndarray], g: np.ndarray, last_ns: dict[str, int],
+              report: DataQualityReport) -> None:
+    """``command_ends_early`` and ``low_coverage`` of held channels (see the module docstring);
+    ``last_ns``: time of each tag-fed channel's last sample (derived ones: their last grid value)."""
     for c, x in columns.items():
         if role_of(c) == "measurement":
             continue
@@ -245,10 +248,11 @@ def _coverage(tagmap: TagMap, columns: dict[str, np.ndarray], g: np.ndarray, rep
         tag = tagmap.tag_for(c) or "derived"
         if not len(ok):
             continue
-        lost_s = (g[-1] - g[ok[-1]]) / 1e9
+        last = int(last_ns.get(c, g[ok[-1]]))
+        lost_s = (g[-1] - last) / 1e9
         if lost_s > tagmap.max_gap_s:
             report.add(Issue(check="command_ends_early", tag=tag, channel=c, row=None, value=float(x[ok[-1]]),
-                             time=local_time(g[ok[-1]], tagmap.timezone), count=int(len(g) - 1 - ok[-1]),
+                             time=local_time(last, tagmap.timezone), count=int(len(g) - 1 - ok[-1]),
                              message=f"last value {lost_s / 60.0:.0f} min before the end of the log",
                              action="not held: empty to the end"))
         share = len(ok) / len(g)
