@@ -92,7 +92,7 @@ def run(args) -> dict:
         result.pop("issues")
         result["issues"] = [str(i) for i in log.report.issues]
         panels = [(c, {"log": log.data[c]}) for c in log.data.columns]
-        plot_panels(panels, out / f"{name}.png", f"Cleaned log {Path(args.log).name}")
+        result["plotted"] = plot_panels(panels, out / f"{name}.png", f"Cleaned log {Path(args.log).name}")
     elif args.command == "open-loop":
         parameters = None
         if args.calibration:

@@ -19,12 +19,12 @@ ROWS_PER_COLUMN = 8
 
 
 def plot_panels(panels: list[tuple[str, dict[str, pd.Series]]], path: str | Path, title: str,
-                shade: dict[str, list[tuple[float, float, str]]] | None = None) -> None:
+                shade: dict[str, list[tuple[float, float, str]]] | None = None) -> list[str]:
     """One panel per (y label, {legend label: series indexed by time_s}); time axis in hours.
 
     Every panel is drawn: beyond :data:`ROWS_PER_COLUMN` panels the figure becomes a grid of
     columns. ``shade`` maps a panel label to spans ``(start_s, end_s, label)`` drawn in grey
-    (inputs held or invented there, stretches not compared).
+    (inputs held or invented there, stretches not compared). Returns the labels drawn.
     """
     n = max(len(panels), 1)
     cols = -(-n // ROWS_PER_COLUMN)
@@ -47,6 +47,7 @@ def plot_panels(panels: list[tuple[str, dict[str, pd.Series]]], path: str | Path
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
+    return [ax.get_ylabel() for ax in flat if ax.get_visible()]
 
 
 def spans(mask: np.ndarray, times_s: np.ndarray) -> list[tuple[float, float]]:

@@ -177,6 +177,12 @@ def _wide(truth: pd.DataFrame, rng: np.random.Generator, gains: dict, defects: b
     return pd.DataFrame({"Time": stamps, **cols})
 
 
+def _to_excel(df: pd.DataFrame, tmp: str) -> None:
+    with open(tmp, "wb") as fh:  # a file object: pandas picks the writer from a file name's suffix
+        with pd.ExcelWriter(fh, engine="openpyxl") as writer:
+            df.to_excel(writer, index=False)
+
+
 def _calibration_starts(duration_s: float) -> list[float]:
     """Log times [s] of the daily calibrations at CAL_LOCAL_TIME within the log."""
     first = pd.Timestamp(f"{START_LOCAL.date()} {CAL_LOCAL_TIME}")
@@ -208,7 +214,7 @@ def generate_line(out: str | Path, make_operator, hours: float = 6.0, seed: int 
     for fmt in formats:
         path = out / f"dcs_export.{fmt}"
         if fmt == "xlsx":
-            atomic_write(path, lambda tmp: wide.to_excel(tmp, index=False, engine="openpyxl"))
+            atomic_write(path, lambda tmp: _to_excel(wide, tmp))
         else:
             atomic_write(path, lambda tmp, f=fmt: wide.to_csv(tmp, index=False, compression="gzip" if f == "csv.gz" else None))
         paths[fmt] = path
