@@ -6,14 +6,17 @@
     python scripts/replay.py shadow    --log PATH --tags ... --out DIR --controller rule_based
     python scripts/replay.py calibrate --log PATH --tags ... --out DIR [--params a,b] [--max-evals N]
     python scripts/replay.py export    --log PATH --tags ... --out DIR [--simulate N --controller NAME --hours H]
+    python scripts/replay.py fingerprint --log PATH --tags ... --out DIR [--scenario ...]
     python scripts/replay.py synthetic --out DIR [--hours 2 --seed 0 --layout wide]   # a test log
+    python scripts/replay.py synthetic --out DIR --style line [--hours 40 --formats csv.gz,xlsx --clean]
 
 Every command loads and checks the log first and writes ``DIR/data_quality.json`` (every issue
 with tag, row, value and what was done) and ``DIR/data_availability.png``; ``--start``/``--end``
 (hours since the log's start, or local times such as "2026-03-14 08:00") cut the window every
 command works on (validate reports on the whole export, plots the window); then its own
 ``DIR/<command>.json`` (the figures) and ``DIR/<command>.png``, and:
-open-loop ``simulated.parquet``; estimate ``waste_estimate.csv`` and ``scenario.yaml`` (use it as
+open-loop ``simulated.parquet``; fingerprint ``fingerprint.txt`` (the table: log beside the
+open-loop simulation of it) and ``fingerprint.png`` (spectra); estimate ``waste_estimate.csv`` and ``scenario.yaml`` (use it as
 ``scenario=from_log:DIR``); shadow ``proposed.parquet``; calibrate ``calibrated_plant.yaml`` and
 ``calibrated_scenario.yaml``; export ``dataset.npz``, ``dataset.json`` (and ``minari/``). All
 files are written to a temporary name and renamed. ``--plant`` takes a config name or YAML (e.g.
@@ -34,17 +37,19 @@ import pandas as pd
 import agents
 import sim  # noqa: F401  (registers the environments)
 from sim.config import ConfigError
-from sim.replay import DataQualityWarning, load_log, synthetic
+from sim.replay import DataQualityWarning, load_log, synthetic, synthetic_line
 from sim.replay.quality import LogError
 from sim.replay.calibrate import DEFAULT_PARAMETERS, calibrate
 from sim.replay.estimate import estimate, write_scenario
+from sim.replay.fingerprint import CHANNELS as FINGERPRINT_CHANNELS
+from sim.replay.fingerprint import fingerprint, table
 from sim.replay.export import episode_from_env, episode_from_log, write_dataset
 from sim.replay.openloop import KEY_CHANNELS, replay
-from sim.replay.plots import plot_availability, plot_panels
+from sim.replay.plots import plot_availability, plot_panels, plot_spectra
 from sim.replay.shadow import shadow
 from sim.results import atomic_write, write_json, write_parquet, write_text
 
-COMMANDS = ("validate", "open-loop", "estimate", "shadow", "calibrate", "export", "synthetic")
+COMMANDS = ("validate", "open-loop", "fingerprint", "estimate", "shadow", "calibrate", "export", "synthetic")
 
 
 def jsonable(obj):
@@ -69,9 +74,15 @@ def run(args) -> dict:
     out = args.out
     if args.command == "synthetic":
         out.mkdir(parents=True, exist_ok=True)
-        path = synthetic.generate(out, lambda env: agents.make_controller(args.controller or "manual", env),
-                                  hours=args.hours, seed=args.seed, layout=args.layout)
-        result = {"log": str(path), "tags": "configs/tags/synthetic_dcs.yaml", "truth": str(out / "truth.json")}
+        operator = lambda env: agents.make_controller(args.controller or "manual", env)  # noqa: E731
+        if args.style == "line":
+            paths = synthetic_line.generate_line(out, operator, hours=args.hours, seed=args.seed,
+                                                 defects=not args.clean, formats=tuple(args.formats.split(",")))
+            result = {"log": {k: str(v) for k, v in paths.items()}, "tags": str(out / "tags.yaml"),
+                      "truth": str(out / "truth.json")}
+        else:
+            path = synthetic.generate(out, operator, hours=args.hours, seed=args.seed, layout=args.layout)
+            result = {"log": str(path), "tags": "configs/tags/synthetic_dcs.yaml", "truth": str(out / "truth.json")}
         write_json(out / "synthetic.json", result)
         return result
     with warnings.catch_warnings(record=True) as caught:
@@ -111,6 +122,16 @@ def run(args) -> dict:
                     f"Open-loop replay of {Path(args.log).name}: {r.share_compared_pct:.0f} % compared in "
                     f"{len(r.segments)} segments; not judged: {', '.join(r.not_judged) or 'none'}",
                     shade={label: r.held_spans() + gaps for label, _ in panels})
+    elif args.command == "fingerprint":
+        r = replay(log, args.plant, args.scenario, level_loop=not args.replay_feedwater, progress=True)
+        mode = log.modes[0] if log.modes else None
+        simulated = r.simulated.join(log.data[[c for c in (*log.commands, *log.modes) if c not in r.simulated]])
+        prints = {"log": fingerprint(log.data, mode), "simulated": fingerprint(simulated, mode)}
+        result.update(mode=mode, fingerprint=prints, simulation_notes=r.notes)
+        write_text(out / "fingerprint.txt", "\n\n".join(f"[{m}]\n" + table(prints, m) for m in prints["log"]) + "\n")
+        plot_spectra({c: {"log": log.data[c], "simulated": simulated[c]} for c in FINGERPRINT_CHANNELS
+                      if c in log.data and c in simulated and log.data[c].notna().sum() > 10},
+                     out / f"{name}.png", f"Spectra of 1-min means: {Path(args.log).name} beside its open-loop simulation")
     elif args.command == "estimate":
         e = estimate(log, args.plant)
         atomic_write(out / "waste_estimate.csv", lambda tmp: e.data.to_csv(tmp))
@@ -175,6 +196,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--hours", type=float, default=2.0, help="export/synthetic: episode length [h]")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--layout", default="wide", choices=("wide", "long", "folder"), help="synthetic: export layout")
+    p.add_argument("--style", default="dcs", choices=("dcs", "line"),
+                   help="synthetic: dcs (every channel, sim/replay/synthetic.py) or line (real-style export)")
+    p.add_argument("--formats", default="csv.gz", help="synthetic --style line: comma-separated csv.gz,xlsx,csv")
+    p.add_argument("--clean", action="store_true", help="synthetic --style line: without the export defects")
     p.add_argument("--no-minari", action="store_true", help="export: npz only")
     return p
 

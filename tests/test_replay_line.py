@@ -142,4 +142,9 @@ def test_script_windows_and_reports(defective, tmp_path):
     assert o["start"] == "2026-03-14 06:30:00+08:00" and o["end"] == "2026-03-14 08:00:00+08:00"
     assert o["share_compared_pct"] >= 95.0 and "nox_mg_nm3" in o["not_judged"]
     assert (tmp_path / "o" / "open_loop.png").stat().st_size > 10_000
+    assert script.main(["fingerprint", *common, "--step", "30", "--out", str(tmp_path / "f")]) == 0
+    f = json.loads((tmp_path / "f" / "fingerprint.json").read_text())
+    assert f["mode"] == "mode_air_auto" and set(f["fingerprint"]) == {"log", "simulated"}
+    assert "steam_flow_t_h hourly_cv_pct" in (tmp_path / "f" / "fingerprint.txt").read_text()
+    assert (tmp_path / "f" / "fingerprint.png").stat().st_size > 10_000
     assert script.main(["validate", *common, "--start", "nonsense", "--out", str(tmp_path / "bad")]) == 2

@@ -74,3 +74,33 @@ def plot_availability(log: PlantLog, path: str | Path) -> None:
     ax.set_title(f"Data availability after cleaning: {Path(log.source).name}", fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_spectra(series: dict[str, dict[str, pd.Series]], path: str | Path, title: str) -> None:
+    """Periodograms of 1-min means (:func:`sim.replay.fingerprint.spectrum`), one panel per
+    channel, one line per source (log, simulated), log-log against the period in minutes, with
+    the fingerprint's band edges."""
+    from .fingerprint import BANDS_MIN, spectrum
+
+    n = max(len(series), 1)
+    cols = 2 if n > 1 else 1
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 2.6 * rows + 1.0), squeeze=False)
+    flat = axes.ravel()
+    for ax, (channel, lines) in zip(flat, series.items()):
+        for name, s in lines.items():
+            periods, power = spectrum(s)
+            if len(periods):
+                ax.loglog(periods, power / power.sum(), lw=0.9, label=name)
+        for lo, _ in BANDS_MIN[1:]:
+            ax.axvline(lo, color="0.5", lw=0.6, ls=":")
+        ax.set_title(channel, fontsize=8)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    for ax in flat[len(series):]:
+        ax.set_visible(False)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("period [min]")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
