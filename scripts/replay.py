@@ -40,7 +40,7 @@ from sim.config import ConfigError
 from sim.replay import DataQualityWarning, load_log, synthetic, synthetic_line
 from sim.replay.quality import LogError
 from sim.replay.calibrate import DEFAULT_PARAMETERS, calibrate
-from sim.replay.estimate import estimate, write_scenario
+from sim.replay.estimate import ObservabilityWarning, estimate, write_scenario
 from sim.replay.fingerprint import CHANNELS as FINGERPRINT_CHANNELS
 from sim.replay.fingerprint import fingerprint, table
 from sim.replay.export import episode_from_env, episode_from_log, write_dataset
@@ -133,7 +133,12 @@ def run(args) -> dict:
                       if c in log.data and c in simulated and log.data[c].notna().sum() > 10},
                      out / f"{name}.png", f"Spectra of 1-min means: {Path(args.log).name} beside its open-loop simulation")
     elif args.command == "estimate":
-        e = estimate(log, args.plant)
+        with warnings.catch_warnings(record=True) as unobservable:
+            warnings.simplefilter("always", ObservabilityWarning)
+            e = estimate(log, args.plant)
+        for w in unobservable:
+            print(f"replay.py estimate: warning: {w.message}", file=sys.stderr)
+        result["observable"] = not unobservable
         atomic_write(out / "waste_estimate.csv", lambda tmp: e.data.to_csv(tmp))
         scenario = write_scenario(e, out, args.plant, source=str(args.log))
         result.update(notes=e.notes, scenario=f"from_log:{out}", scenario_yaml=str(scenario),

@@ -17,7 +17,8 @@ import agents
 import sim
 from sim.replay import DataQualityWarning, load_log, load_tagmap, synthetic
 from sim.replay.calibrate import calibrate
-from sim.replay.estimate import Estimate, estimate, write_scenario
+from sim.replay.estimate import Estimate, ObservabilityWarning, estimate, write_scenario
+from sim.replay.quality import LogError
 from sim.replay.export import episode_from_log, write_dataset
 from sim.replay.openloop import replay
 from sim.replay.shadow import shadow
@@ -88,7 +89,11 @@ def test_open_loop_with_the_true_parameters_fits_better_than_the_config(generate
 
 def test_estimated_waste_recovers_the_moisture_and_replays_as_a_scenario(generated, tmp_path):
     _, log, truth = generated
-    est = estimate(log)
+    with pytest.warns(ObservabilityWarning, match="throughput not observable: the feed is the feeder's command"):
+        est = estimate(log)
+    assert any("not observable" in n for n in est.notes)
+    with pytest.raises(LogError, match="weighed throughput"):
+        estimate(log, require_observable=True)
     late = est.data.index > 1800  # after the first feed-to-steam transient
     true_m = truth["waste_moisture_pct"].reindex(est.data.index)[late].mean()
     design_m = sim.load_scenario("steady_design").waste.moisture_mean_pct
@@ -131,11 +136,27 @@ def test_scenario_from_an_estimate_brings_the_waste_to_the_grate_when_it_burnt(t
 def test_estimate_works_on_a_partial_log_and_says_what_it_lacks(generated):
     _, log, _ = generated
     partial = type(log)(**{**log.__dict__, "data": log.data.drop(columns=["o2_wet_vol_pct"])})
-    est = estimate(partial)
+    with pytest.warns(ObservabilityWarning):
+        est = estimate(partial)
     assert any("no O2 balance" in n for n in est.notes)
     assert "moisture_o2_pct" not in est.data and est.data["waste_moisture_pct"].notna().mean() > 0.9
     with pytest.raises(ValueError, match="feed rate"):
         estimate(type(log)(**{**log.__dict__, "data": log.data.drop(columns=["feed_rate_t_h"])}))
+
+
+def test_a_weighed_throughput_makes_the_lhv_observable(generated):
+    _, log, truth = generated
+    data = log.data.copy()
+    data["waste_throughput_t_h"] = truth["feed_rate_t_h"].reindex(data.index).to_numpy()   # a belt scale
+    data["feed_rate_t_h"] *= 1.2                                                          # a wrong ram scale
+    weighed = type(log)(**{**log.__dict__, "data": data})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ObservabilityWarning)
+        est = estimate(weighed, require_observable=True)
+    late = est.data.index > 1800
+    true_m = truth["waste_moisture_pct"].reindex(est.data.index)[late].mean()
+    assert abs(est.data["waste_moisture_pct"][late].mean() - true_m) < 1.0       # the wrong scale does not enter
+    assert "throughput from the weighed waste_throughput_t_h" in est.notes
 
 
 def test_shadow_manual_operator_agrees_with_the_logged_operator(generated):

@@ -61,7 +61,9 @@ _SUFFIX_UNITS = (("_mg_nm3", "mg/Nm3"), ("_nm3_h", "Nm3/h"), ("_t_h", "t/h"), ("
 #: Channels a plant log may carry besides the plant's measurements and commands: setpoints of
 #: the loops, actuator positions the commands act through, extra instruments, state flags.
 #: Name -> (unit, role); role ``setpoint``/``position`` are held between samples like commands,
-#: ``measurement`` averaged, ``flag`` held (1 = on/true). ``primary_air_zone<k>_nm3_h`` are the
+#: ``measurement`` averaged, ``flag`` held (1 = on/true). ``waste_throughput_t_h`` is a weighed
+#: throughput (crane weighing per grab, belt scale), unlike the feeder's command ``feed_rate_t_h``
+#: whose t/h come from a guessed scale. ``primary_air_zone<k>_nm3_h`` are the
 #: grate zones' undergrate air flows, ``furnace_temp_tc<k>_degc`` single thermocouples (the
 #: furnace_temp_degc channel is the plant's representative value).
 LOG_CHANNELS: dict[str, tuple[str, str]] = {
@@ -70,6 +72,7 @@ LOG_CHANNELS: dict[str, tuple[str, str]] = {
     "primary_air_damper_pct": ("%", "position"), "secondary_air_damper_pct": ("%", "position"),
     "id_fan_speed_pct": ("%", "position"), "furnace_pressure_pa": ("Pa", "measurement"),
     "ram_run_flag": ("-", "flag"), "cems_calibration_flag": ("-", "flag"),
+    "waste_throughput_t_h": ("t/h", "measurement"),
     **{f"primary_air_zone{k}_nm3_h": ("Nm3/h", "measurement") for k in range(1, 6)},
     **{f"furnace_temp_tc{k}_degc": ("degC", "measurement") for k in range(1, 7)},
 }
@@ -88,7 +91,7 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "steam_flow_setpoint_t_h": (0.0, 300.0), "o2_setpoint_pct": (0.0, 21.0), "drum_level_setpoint_mm": (-1000.0, 1000.0),
     "furnace_temp_setpoint_degc": (0.0, 1500.0), "primary_air_damper_pct": (-5.0, 105.0),
     "secondary_air_damper_pct": (-5.0, 105.0), "id_fan_speed_pct": (-5.0, 110.0),
-    "furnace_pressure_pa": (-2000.0, 2000.0), "ram_run_flag": (0.0, 1.0), "cems_calibration_flag": (0.0, 1.0),
+    "furnace_pressure_pa": (-2000.0, 2000.0), "waste_throughput_t_h": (0.0, 150.0), "ram_run_flag": (0.0, 1.0), "cems_calibration_flag": (0.0, 1.0),
     **{f"primary_air_zone{k}_nm3_h": (0.0, 3.0e5) for k in range(1, 6)},
     **{f"furnace_temp_tc{k}_degc": (0.0, 1500.0) for k in range(1, 7)},
 }
