@@ -18,7 +18,7 @@ command works on (validate reports on the whole export, plots the window); then 
 open-loop ``simulated.parquet``; fingerprint ``fingerprint.txt`` (the table: log beside the
 open-loop simulation of it) and ``fingerprint.png`` (spectra); estimate ``waste_estimate.csv`` and ``scenario.yaml`` (use it as
 ``scenario=from_log:DIR``); shadow ``proposed.parquet``; calibrate ``calibrated_plant.yaml`` and
-``calibrated_scenario.yaml``; export ``dataset.npz``, ``dataset.json`` (and ``minari/``). All
+``calibrated_scenario.yaml`` (also as ``scenario.yaml``: ``--scenario from_log:DIR``); export ``dataset.npz``, ``dataset.json`` (and ``minari/``). All
 files are written to a temporary name and renamed. ``--plant`` takes a config name or YAML (e.g.
 a ``calibrated_plant.yaml``).
 """
@@ -93,7 +93,7 @@ def run(args) -> dict:
           f"findings ({len(caught)} warnings), channels {len(log.data.columns)}", file=sys.stderr)
     write_text(out / "data_quality.json", log.report.to_json() + "\n")
     plot_availability(log, out / "data_availability.png")
-    log = log.window(args.start, args.end)
+    full, log = log, log.window(args.start, args.end)
     name = args.command.replace("-", "_")
     result = {"log": str(args.log), "tags": str(args.tags), "start": str(log.local_index[0]),
               "end": str(log.local_index[-1]), "timezone": log.timezone, "step_s": log.step_s,
@@ -156,9 +156,12 @@ def run(args) -> dict:
                     f"Shadow mode: {controller} on {Path(args.log).name}")
     elif args.command == "calibrate":
         names = args.params.split(",") if args.params else DEFAULT_PARAMETERS
-        r = calibrate(log, names, args.plant, args.scenario, max_evaluations=args.max_evals, progress=True)
+        holdout = full.window(args.holdout_start, args.holdout_end) if args.holdout_start or args.holdout_end else None
+        r = calibrate(log, names, args.plant, args.scenario, max_evaluations=args.max_evals, progress=True,
+                      holdout=holdout, warmup_s=args.warmup_s)
         write_text(out / "calibrated_plant.yaml", r.plant_yaml)
         write_text(out / "calibrated_scenario.yaml", r.scenario_yaml)
+        write_text(out / "scenario.yaml", r.scenario_yaml)   # --scenario from_log:DIR
         result.update(r.summary())
         plot_panels(compare_panels(log, r.replay_before.simulated, list(r.metrics_after), "before",
                                    {"calibrated": r.replay_after.simulated}),
@@ -190,12 +193,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--plant", default="reference_750tpd", help="plant config name or YAML")
     p.add_argument("--scenario", default=None, help="scenario for the waste (e.g. from_log:DIR); default: expected waste")
     p.add_argument("--replay-feedwater", action="store_true", help="open-loop: replay the logged feedwater too")
-    p.add_argument("--warmup-s", type=float, default=0.0, help="open-loop: run the first commands this long first")
+    p.add_argument("--warmup-s", type=float, default=0.0,
+                   help="open-loop/calibrate: warm the first segment up this long on its first commands, with the "
+                        "level loop (later segments: an hour)")
     p.add_argument("--calibration", type=Path, default=None,
                    help="open-loop: apply the parameters of a calibrate --out DIR (plant, waste and air correction)")
     p.add_argument("--controller", default=None, help="shadow/export/synthetic: controller name or sb3:PATH.zip")
     p.add_argument("--params", default=None, help=f"calibrate: comma-separated (default {','.join(DEFAULT_PARAMETERS)})")
-    p.add_argument("--max-evals", type=int, default=60, help="calibrate: simulation budget")
+    p.add_argument("--max-evals", type=int, default=60, help="calibrate: simulation budget (hard: every run counts)")
+    p.add_argument("--holdout-start", default=None, help="calibrate: start of a window to check the fit on")
+    p.add_argument("--holdout-end", default=None, help="calibrate: end of that window")
     p.add_argument("--name", default="plant_log", help="export: dataset name")
     p.add_argument("--simulate", type=int, default=0, help="export: also N simulated episodes")
     p.add_argument("--hours", type=float, default=2.0, help="export/synthetic: episode length [h]")

@@ -148,3 +148,38 @@ def test_script_windows_and_reports(defective, tmp_path):
     assert "steam_flow_t_h hourly_cv_pct" in (tmp_path / "f" / "fingerprint.txt").read_text()
     assert (tmp_path / "f" / "fingerprint.png").stat().st_size > 10_000
     assert script.main(["validate", *common, "--start", "nonsense", "--out", str(tmp_path / "bad")]) == 2
+
+
+def test_calibration_keeps_a_hard_budget_and_reports_a_holdout(defective, monkeypatch):
+    import sim.replay.calibrate as cal
+
+    _, _, log = defective
+    runs = []
+    real = cal.replay
+    monkeypatch.setattr(cal, "replay", lambda *a, **k: runs.append(1) or real(*a, **k))
+    first, second = log.window(None, HOURS / 2), log.window(HOURS / 2, None)
+    r = cal.calibrate(first, ["gain_feed_rate_t_h", "moisture_bias_pct"], max_evaluations=6, holdout=second)
+    assert len(runs) == r.evaluations <= 6                      # the Jacobian's runs counted too
+    assert any("budget of 6 runs spent" in n for n in r.notes)
+    h = r.summary()["holdout"]
+    assert h["start"] == "2026-03-14 07:15:00+08:00" and h["trips_after"] == []
+    assert set(h["fit_pct_after"]) == {"steam_flow_t_h"}      # no furnace temperature, no O2 in this export
+    with pytest.raises(ValueError, match="max_evaluations=2: expected at least 3"):
+        cal.calibrate(first, ["moisture_bias_pct"], max_evaluations=2, holdout=second)
+
+
+def test_calibration_on_the_first_half_generalises_to_the_second(defective):
+    """The ram's t/h per % is 8 % above the tag map's; the waste's LHV (moisture bias) is taken as
+    known (without a weighed throughput the two are one product, see estimate.observability)."""
+    from sim.replay import synthetic
+    from sim.replay.calibrate import calibrate
+
+    _, _, log = defective
+    first, second = log.window(None, HOURS / 2), log.window(HOURS / 2, None)
+    r = calibrate(first, ["gain_feed_rate_t_h"], fixed=dict(synthetic.TRUE_PARAMETERS), max_evaluations=12,
+                  holdout=second)
+    true_gain = synthetic_line.TRUE_RAM_T_H_PER_PCT / synthetic_line.MAP_RAM_T_H_PER_PCT
+    assert r.after["gain_feed_rate_t_h"] == pytest.approx(true_gain, abs=0.015)
+    h = r.holdout
+    assert h["fit_pct_after"]["steam_flow_t_h"] > 50.0 > h["fit_pct_before"]["steam_flow_t_h"]
+    assert h["trips_after"] == [] and r.summary()["trips_after"] == [] and r.evaluations <= 12

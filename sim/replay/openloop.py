@@ -4,14 +4,19 @@ At every grid step the plant receives the logged commands (held over the step, a
 them) and advances one step; its measurements are then compared with the logged ones
 (:mod:`~sim.replay.metrics`).
 
-**Segments.** The log is replayed in segments, each started from the plant's design state and
-warmed up (:data:`SEGMENT_WARMUP_S`; the first segment ``warmup_s``) with the segment's first
-commands *and the level loop on the logged level*, so each starts at the log's operating point.
-A new segment starts at a change of any auto/manual flag (``mode_*``), after a stretch where a
-driving command or every key measurement is empty for longer than ``max_gap_s`` (not
-compared), and after a trip of the simulated plant (the plant is re-initialised and replay goes
-on; a segment that trips within :data:`MIN_SEGMENT_S` skips :data:`RESTART_SKIP_S` before the next
-start). ``share_compared_pct`` is the share of the log's grid points with a key measurement that
+**Segments.** The log is replayed in segments. A new segment starts at a change of any
+auto/manual flag (``mode_*``), after a stretch where a driving command or every key measurement
+is empty for longer than ``max_gap_s`` (not compared), and after a trip of the simulated plant.
+The first segment and those after a gap or a trip are *re-initialised*: started from the plant's
+design state and warmed up with the segment's first commands *and the level loop on the logged
+level*, so each starts at the log's operating point (the bed on the grate takes about a
+residence time to settle): the first segment for ``warmup_s`` (default 0: a log taken to start
+at the design steady state; give about an hour for a window cut from a longer log), later ones
+for ``rewarm_s`` (default :data:`SEGMENT_WARMUP_S`). What a warm-up cannot set is the waste
+already in the hopper (about two hours of feed): it is the scenario's. A
+segment after a mode change continues from the simulated state, which is the best estimate of the
+plant's there; it is scored on its own (``fit_pct`` per segment). A segment that trips within
+:data:`MIN_SEGMENT_S` skips :data:`RESTART_SKIP_S` before the next start. ``share_compared_pct`` is the share of the log's grid points with a key measurement that
 were compared; ``segments`` lists every segment with its reason and trip. A scenario's schedule
 (slugs of a ``from_log`` scenario) runs on the plant's clock, which restarts with each segment.
 
@@ -65,8 +70,9 @@ DRIVEN_BY: dict[str, tuple[str, ...]] = {
     "nox_mg_nm3": ("feed_rate_t_h", *_AIR, "urea_kg_h"), "nh3_mg_nm3": ("feed_rate_t_h", *_AIR, "urea_kg_h"),
     "so2_mg_nm3": ("feed_rate_t_h", *_AIR, "lime_kg_h"), "hcl_mg_nm3": ("feed_rate_t_h", *_AIR, "lime_kg_h"),
 }
-#: Warm-up of every segment after the first, at its first commands with the level loop [s].
-SEGMENT_WARMUP_S = 900.0
+#: Default warm-up of a re-initialised segment, at its first commands with the level loop: about
+#: one residence of the waste on the grate (design 60 min), so that the bed has settled [s].
+SEGMENT_WARMUP_S = 3600.0
 #: Shortest segment compared; a segment tripping sooner skips RESTART_SKIP_S [s].
 MIN_SEGMENT_S, RESTART_SKIP_S = 300.0, 600.0
 
@@ -206,7 +212,8 @@ def not_judged(log: PlantLog, held: dict[str, dict], level_loop: bool) -> dict[s
 
 
 def replay(log: PlantLog, plant="reference_750tpd", scenario=None, parameters: dict | None = None, seed: int = 0,
-           level_loop: bool = True, warmup_s: float = 0.0, progress: bool = False) -> OpenLoopResult:
+           level_loop: bool = True, warmup_s: float = 0.0, progress: bool = False,
+           rewarm_s: float = SEGMENT_WARMUP_S) -> OpenLoopResult:
     """Open-loop replay of ``log`` in segments (see the module docstring)."""
     p, gains = build_plant(plant, scenario, parameters, seed)
     design = p.snapshot()
@@ -226,15 +233,20 @@ def replay(log: PlantLog, plant="reference_750tpd", scenario=None, parameters: d
     segments: list[dict] = []
     bar = tqdm(total=len(log.data), desc="open-loop", unit="step", disable=not progress, leave=False)
     queue = list(plan)
+    loop = None
     while queue:
         k0, k1, reason = queue.pop(0)
-        p.restore(design)
-        loop = DrumLevelLoop(p.design_actuators["feedwater_t_h"] - p.design_steam_t_h, p.actuator_bounds[1][fw])
-        _warm_up(p, u[k0], loop if level_loop else None, logged_level[k0], warmup_s if not segments else SEGMENT_WARMUP_S,
-                 step)
+        if reason != "mode change" or p.trip is not None:
+            p.restore(design)
+            loop = DrumLevelLoop(p.design_actuators["feedwater_t_h"] - p.design_steam_t_h, p.actuator_bounds[1][fw])
+            _warm_up(p, u[k0], loop if level_loop else None, logged_level[k0], rewarm_s if segments else warmup_s, step)
         k_trip = _run(p, u, k0, k1, loop if level_loop else None, logged_level, sim, step, bar)
-        segments.append({"start_s": float(log.data.index[k0]), "end_s": float(log.data.index[k_trip if k_trip is not None else k1]),
-                         "start_local": str(log.local_index[k0]), "reason": reason, "trip": p.trip})
+        k_end = k_trip if k_trip is not None else k1
+        fits = {c: compare(log.data[c].to_numpy()[k0:k_end + 1], sim[k0:k_end + 1, MEASUREMENTS.index(c)], step)["fit_pct"]
+                for c in KEY_CHANNELS if c in log.data}
+        segments.append({"start_s": float(log.data.index[k0]), "end_s": float(log.data.index[k_end]),
+                         "start_local": str(log.local_index[k0]), "reason": reason, "trip": p.trip,
+                         "reinitialised": reason != "mode change", "fit_pct": fits})
         if k_trip is not None:
             t_trip = float(log.data.index[k_trip])
             notes.append(f"the simulated plant tripped at {t_trip:.0f} s of the log ({p.trip}); re-initialised")
