@@ -107,7 +107,8 @@ def run(args) -> dict:
     elif args.command == "open-loop":
         parameters = None
         if args.calibration:
-            parameters = json.loads((args.calibration / "calibrate.json").read_text())["parameters_after"]
+            done = json.loads((args.calibration / "calibrate.json").read_text())
+            parameters = {**done.get("parameters_fixed", {}), **done["parameters_after"]}
             result["calibration"] = parameters
         r = replay(log, args.plant, args.scenario, parameters, level_loop=not args.replay_feedwater,
                    warmup_s=args.warmup_s, progress=True)
@@ -158,11 +159,11 @@ def run(args) -> dict:
         names = args.params.split(",") if args.params else DEFAULT_PARAMETERS
         holdout = full.window(args.holdout_start, args.holdout_end) if args.holdout_start or args.holdout_end else None
         r = calibrate(log, names, args.plant, args.scenario, max_evaluations=args.max_evals, progress=True,
-                      holdout=holdout, warmup_s=args.warmup_s)
+                      holdout=holdout, warmup_s=args.warmup_s, fixed=_fixed(args.fixed))
         write_text(out / "calibrated_plant.yaml", r.plant_yaml)
         write_text(out / "calibrated_scenario.yaml", r.scenario_yaml)
         write_text(out / "scenario.yaml", r.scenario_yaml)   # --scenario from_log:DIR
-        result.update(r.summary())
+        result.update(r.summary(), parameters_fixed=_fixed(args.fixed))
         plot_panels(compare_panels(log, r.replay_before.simulated, list(r.metrics_after), "before",
                                    {"calibrated": r.replay_after.simulated}),
                     out / f"{name}.png", f"Calibration on {Path(args.log).name}")
@@ -179,6 +180,18 @@ def run(args) -> dict:
                                           for e in episodes})], out / f"{name}.png", f"Dataset {args.name}")
     write_json(out / f"{name}.json", jsonable(result))
     return result
+
+
+def _fixed(text: str | None) -> dict[str, float]:
+    """``--fixed name=value,...`` as a dict (LogError naming the item that is not name=number)."""
+    out = {}
+    for item in filter(None, (text or "").split(",")):
+        name, _, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise LogError(f"--fixed {item!r}: expected name=number, e.g. moisture_bias_pct=2.5") from None
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -201,6 +214,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--controller", default=None, help="shadow/export/synthetic: controller name or sb3:PATH.zip")
     p.add_argument("--params", default=None, help=f"calibrate: comma-separated (default {','.join(DEFAULT_PARAMETERS)})")
     p.add_argument("--max-evals", type=int, default=60, help="calibrate: simulation budget (hard: every run counts)")
+    p.add_argument("--fixed", default=None, help="calibrate: known parameters, name=value,... (e.g. moisture_bias_pct=2.5)")
     p.add_argument("--holdout-start", default=None, help="calibrate: start of a window to check the fit on")
     p.add_argument("--holdout-end", default=None, help="calibrate: end of that window")
     p.add_argument("--name", default="plant_log", help="export: dataset name")

@@ -224,7 +224,7 @@ def test_calibration_drops_what_the_log_cannot_inform(generated):
         calibrate(log, ["grate_magic"])
 
 
-@pytest.mark.filterwarnings("ignore:`code_permalink` is set to None:UserWarning")   # Minari's advice, not ours
+@pytest.mark.filterwarnings("ignore::UserWarning:minari.utils")   # its advice on dataset metadata
 def test_offline_dataset_from_the_log(generated, tmp_path):
     _, log, _ = generated
     ep = episode_from_log(log)
