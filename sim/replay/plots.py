@@ -40,14 +40,19 @@ def plot_panels(panels: list[tuple[str, dict[str, pd.Series]]], path: str | Path
         ax.set_ylabel(label, fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right", fontsize=7)
-    for ax in flat[len(panels):]:
+    _finish(fig, axes, len(panels), "time since the start of the log [h]", title, path)
+    return [ax.get_ylabel() for ax in flat if ax.get_visible()]
+
+
+def _finish(fig, axes: np.ndarray, used: int, xlabel: str, title: str, path: str | Path) -> None:
+    """Hide the unused panels of a grid (filled column by column), label the bottom row, save."""
+    for ax in axes.T.ravel()[used:]:
         ax.set_visible(False)
     for ax in axes[-1, :]:
-        ax.set_xlabel("time since the start of the log [h]")
+        ax.set_xlabel(xlabel)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
-    return [ax.get_ylabel() for ax in flat if ax.get_visible()]
 
 
 def spans(mask: np.ndarray, times_s: np.ndarray) -> list[tuple[float, float]]:
@@ -86,7 +91,7 @@ def plot_spectra(series: dict[str, dict[str, pd.Series]], path: str | Path, titl
     cols = 2 if n > 1 else 1
     rows = -(-n // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(10, 2.6 * rows + 1.0), squeeze=False)
-    flat = axes.ravel()
+    flat = axes.T.ravel()
     for ax, (channel, lines) in zip(flat, series.items()):
         for name, s in lines.items():
             periods, power = spectrum(s)
@@ -97,10 +102,4 @@ def plot_spectra(series: dict[str, dict[str, pd.Series]], path: str | Path, titl
         ax.set_title(channel, fontsize=8)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=7)
-    for ax in flat[len(series):]:
-        ax.set_visible(False)
-    for ax in axes[-1, :]:
-        ax.set_xlabel("period [min]")
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    save_figure(fig, path)
+    _finish(fig, axes, len(series), "period [min]", title, path)
