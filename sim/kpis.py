@@ -83,6 +83,15 @@ cost
     commands it grows with the sampling rate, so compare runs at the same interval);
     ``actuator_travel_pct_per_h``: the sum over the actuators of their travel per hour as a
     percentage of their range, if ``actuator_ranges`` is given to :func:`compute` (else ``None``).
+not_judged
+    ``not_judged[name]``: why a KPI group could not be judged on this trajectory (a plant log
+    carries only some channels), e.g. ``{"nox": "no nox_mg_nm3 column"}`` or ``{"so2": "so2_mg_nm3
+    has no valid sample"}`` (all NaN, or invalid CEMS throughout); a group needing several channels names each one missing (``"emissions_g_per_t":
+    "no flue_gas_flow_nm3_h column; no o2_dry_vol_pct column"``). Names
+    (:data:`JUDGED_FROM`): the pollutants ``dust, nox, so2, hcl, co, nh3``, ``furnace_temp``,
+    ``steam_flow``, ``steam_flow_iae``, ``o2``, ``gross_power``, ``net_power``, ``waste_t``,
+    ``boiler_efficiency``, ``loi``, ``dioxin_proxy``, ``emissions_g_per_t``. Empty when the
+    trajectory carries everything.
 
 Errors: a missing, non-numeric, NaN-containing or not strictly increasing ``time_s``, fewer than
 two samples, or an unknown ``standard`` raise :class:`ValueError` naming the field, the offending
@@ -108,6 +117,7 @@ __all__ = [
     "STANDARDS",
     "DAILY_RULE",
     "CEMS_CHANNELS",
+    "JUDGED_FROM",
 ]
 
 #: Emission limits [mg/Nm3, dry, 11 % O2] per standard -> averaging window -> pollutant.
@@ -140,6 +150,17 @@ DAILY_RULE: Mapping[str, tuple[str, int]] = {"gb18485": ("1h", 20), "eu_ied": ("
 #: Channels written by the stack CEMS, masked where ``cems_valid`` is 0.
 #: (the CEMS's own channels, :data:`sim.subsystems.cems.CHANNELS`)
 CEMS_CHANNELS: tuple[str, ...] = CHANNELS
+#: What each ``not_judged`` name needs: KPI group -> the channels it is computed from (all needed;
+#: ``waste_t`` takes the truth feed or the command, so either one is enough).
+JUDGED_FROM: Mapping[str, tuple[str, ...]] = {
+    **{p: (f"{p}_mg_nm3",) for p in ("dust", "nox", "so2", "hcl", "co", "nh3")},
+    "furnace_temp": ("furnace_temp_degc",), "steam_flow": ("steam_flow_t_h",),
+    "steam_flow_iae": ("steam_flow_t_h", "steam_flow_setpoint_t_h"), "o2": ("o2_wet_vol_pct",),
+    "gross_power": ("gross_power_mw",), "net_power": ("net_power_mw",),
+    "waste_t": ("feed_actual_t_h|feed_rate_t_h",), "boiler_efficiency": ("boiler_efficiency",),
+    "loi": ("loi_pct",), "dioxin_proxy": ("dioxin_ng_teq_nm3",),
+    "emissions_g_per_t": ("flue_gas_flow_nm3_h", "o2_wet_vol_pct", "o2_dry_vol_pct", "feed_actual_t_h|feed_rate_t_h"),
+}
 #: Averaging window of China's furnace-temperature rule (docs/physics.md §9; MEE Order No. 10, 2019).
 FURNACE_WINDOW = "5min"
 
@@ -191,7 +212,27 @@ def compute(trajectory: pd.DataFrame, standard: str = "gb18485", *,
     result.update(_compliance(col, time_s, weights_s, standard))
     result.update(_emissions(col, weights_s))
     result.update(_cost(col, weights_s, actuator_ranges))
+    result["not_judged"] = _not_judged(col)
     return result
+
+
+def _not_judged(col) -> dict[str, str]:
+    """Why each group of :data:`JUDGED_FROM` cannot be judged (absent, or all NaN/invalid)."""
+    def lack(alternatives: str) -> str | None:
+        reasons = []
+        for name in alternatives.split("|"):
+            values = col(name)
+            if values is not None and np.isfinite(values).any():
+                return None
+            reasons.append(f"no {name} column" if values is None else f"{name} has no valid sample")
+        return " and ".join(reasons)
+
+    out = {}
+    for group, needs in JUDGED_FROM.items():
+        reasons = [r for r in (lack(n) for n in needs) if r]
+        if reasons:
+            out[group] = "; ".join(reasons)
+    return out
 
 
 # --------------------------------------------------------------------------- input edge

@@ -373,6 +373,22 @@ def test_missing_columns_give_none_not_errors():
     assert r["exceedances"] == {} and r["valid_blocks"] == {}
     assert r["emissions_g_per_t"] == {} and r["actuator_travel_per_h"] == {}
     json.dumps(r, allow_nan=False)
+    assert r["not_judged"]["nox"] == "no nox_mg_nm3 column"
+    assert r["not_judged"]["waste_t"] == "no feed_actual_t_h column and no feed_rate_t_h column"
+    assert r["not_judged"]["steam_flow_iae"] == "no steam_flow_setpoint_t_h column"
+    assert "steam_flow" not in r["not_judged"]
+    assert set(r["not_judged"]) == set(kpis.JUDGED_FROM) - {"steam_flow"}
+
+
+def test_not_judged_names_all_nan_and_invalid_cems_channels():
+    df = frame(3600, 60, steam_flow_t_h=66.0, nox_mg_nm3=np.nan, so2_mg_nm3=20.0, feed_rate_t_h=30.0)
+    df["cems_valid"] = 0.0
+    r = kpis.compute(df)
+    assert r["not_judged"]["nox"] == "nox_mg_nm3 has no valid sample"
+    assert r["not_judged"]["so2"] == "so2_mg_nm3 has no valid sample"     # CEMS invalid throughout
+    assert "waste_t" not in r["not_judged"] and r["waste_t"] == pytest.approx(30.0)
+    df["cems_valid"] = 1.0
+    assert "so2" not in kpis.compute(df)["not_judged"]
 
 
 def test_full_result_is_plain_json():
@@ -388,6 +404,7 @@ def test_full_result_is_plain_json():
     assert plain(r)
     assert json.loads(json.dumps(r, allow_nan=False)) == r
     assert set(r["exceedances"]) == {"dust", "nox", "so2", "hcl", "co"}
+    assert r["not_judged"] == {}
 
 
 def test_missing_time_column_raises():

@@ -5,6 +5,7 @@ recovers the perturbed parameters, offline datasets, and the script end to end."
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import gymnasium as gym
@@ -17,13 +18,21 @@ import agents
 import sim
 from sim.replay import DataQualityWarning, load_log, load_tagmap, synthetic
 from sim.replay.calibrate import calibrate
-from sim.replay.estimate import Estimate, estimate, write_scenario
+from sim.replay.estimate import Estimate, ObservabilityWarning, estimate, write_scenario
+from sim.replay.quality import LogError
 from sim.replay.export import episode_from_log, write_dataset
 from sim.replay.openloop import replay
 from sim.replay.shadow import shadow
 
 HOURS = 2.0
 TAGS = "synthetic_dcs"
+
+
+def load_quiet(path, **kw):
+    """The synthetic export again (its defects' warnings are checked once, in the fixture's tests)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        return load_log(path, TAGS, **kw)
 
 
 def manual(env):
@@ -71,8 +80,9 @@ def test_without_the_declared_unit_change_the_jump_is_flagged(generated):
     tm = load_tagmap(TAGS).model_dump(by_alias=True)
     steam = synthetic.TAGS["steam_flow_t_h"].tag
     tm["tags"][steam]["unit_changes"] = []
-    with pytest.warns(DataQualityWarning, match=f"'{steam}'.*from t/h to kg/s"):
+    with pytest.warns(DataQualityWarning) as caught:
         load_log(path, tm)
+    assert any(re.search(f"'{steam}'.*from t/h to kg/s", str(w.message)) for w in caught)
 
 
 def test_open_loop_with_the_true_parameters_fits_better_than_the_config(generated):
@@ -88,7 +98,11 @@ def test_open_loop_with_the_true_parameters_fits_better_than_the_config(generate
 
 def test_estimated_waste_recovers_the_moisture_and_replays_as_a_scenario(generated, tmp_path):
     _, log, truth = generated
-    est = estimate(log)
+    with pytest.warns(ObservabilityWarning, match="throughput not observable: the feed is the feeder's command"):
+        est = estimate(log)
+    assert any("not observable" in n for n in est.notes)
+    with pytest.raises(LogError, match="weighed throughput"):
+        estimate(log, require_observable=True)
     late = est.data.index > 1800  # after the first feed-to-steam transient
     true_m = truth["waste_moisture_pct"].reindex(est.data.index)[late].mean()
     design_m = sim.load_scenario("steady_design").waste.moisture_mean_pct
@@ -131,11 +145,27 @@ def test_scenario_from_an_estimate_brings_the_waste_to_the_grate_when_it_burnt(t
 def test_estimate_works_on_a_partial_log_and_says_what_it_lacks(generated):
     _, log, _ = generated
     partial = type(log)(**{**log.__dict__, "data": log.data.drop(columns=["o2_wet_vol_pct"])})
-    est = estimate(partial)
+    with pytest.warns(ObservabilityWarning):
+        est = estimate(partial)
     assert any("no O2 balance" in n for n in est.notes)
     assert "moisture_o2_pct" not in est.data and est.data["waste_moisture_pct"].notna().mean() > 0.9
     with pytest.raises(ValueError, match="feed rate"):
         estimate(type(log)(**{**log.__dict__, "data": log.data.drop(columns=["feed_rate_t_h"])}))
+
+
+def test_a_weighed_throughput_makes_the_lhv_observable(generated):
+    _, log, truth = generated
+    data = log.data.copy()
+    data["waste_throughput_t_h"] = truth["feed_rate_t_h"].reindex(data.index).to_numpy()   # a belt scale
+    data["feed_rate_t_h"] *= 1.2                                                          # a wrong ram scale
+    weighed = type(log)(**{**log.__dict__, "data": data})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ObservabilityWarning)
+        est = estimate(weighed, require_observable=True)
+    late = est.data.index > 1800
+    true_m = truth["waste_moisture_pct"].reindex(est.data.index)[late].mean()
+    assert abs(est.data["waste_moisture_pct"][late].mean() - true_m) < 1.0       # the wrong scale does not enter
+    assert "throughput from the weighed waste_throughput_t_h" in est.notes
 
 
 def test_shadow_manual_operator_agrees_with_the_logged_operator(generated):
@@ -167,7 +197,7 @@ def check_recovery(r, tolerances: dict, min_improvement: float) -> None:
 
 def test_calibration_recovers_the_perturbed_parameters(generated):
     # the 30-s grid keeps the default run short; the slow test below fits all four on 10 s
-    log = load_log(generated[0], TAGS, step_s=30)
+    log = load_quiet(generated[0], step_s=30)
     r = calibrate(log, ["moisture_bias_pct", "wall_emissivity", "air_leak_frac"], max_evaluations=40)
     check_recovery(r, {"moisture_bias_pct": ("abs", 0.5), "wall_emissivity": ("rel", 0.07),
                        "air_leak_frac": ("abs", 0.015)}, min_improvement=3.0)
@@ -194,6 +224,7 @@ def test_calibration_drops_what_the_log_cannot_inform(generated):
         calibrate(log, ["grate_magic"])
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:minari.utils")   # its advice on dataset metadata
 def test_offline_dataset_from_the_log(generated, tmp_path):
     _, log, _ = generated
     ep = episode_from_log(log)
@@ -244,7 +275,7 @@ def test_script_end_to_end(generated, tmp_path):
 
 def test_a_command_logged_with_a_wrong_scale_gets_a_fitted_gain(generated):
     _, log, _ = generated
-    log30 = load_log(generated[0], TAGS, step_s=30)
+    log30 = load_quiet(generated[0], step_s=30)
     wrong = log30.data.copy()
     wrong["feed_rate_t_h"] *= 0.9            # the feeder's % of travel mapped with a scale 10 % low
     skewed = type(log)(**{**log30.__dict__, "data": wrong})

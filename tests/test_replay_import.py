@@ -11,7 +11,7 @@ import pytest
 
 from sim.config import ConfigError
 from sim.replay import DataQualityWarning, LogError, load_log, load_tagmap
-from sim.replay.units import PHYSICAL_RANGES, channel_unit, conversion, normalise_unit
+from sim.replay.units import LOG_CHANNELS, PHYSICAL_RANGES, channel_unit, conversion, normalise_unit
 from sim.units import ACTUATORS, MEASUREMENTS
 
 STEAM = "主蒸汽流量"
@@ -50,7 +50,7 @@ def test_unit_conversions_are_exact():
 
 
 def test_every_channel_has_a_physical_range():
-    assert set(PHYSICAL_RANGES) == set(MEASUREMENTS) | set(ACTUATORS)
+    assert set(PHYSICAL_RANGES) == set(MEASUREMENTS) | set(ACTUATORS) | set(LOG_CHANNELS)
 
 
 @pytest.mark.parametrize("change, message", [

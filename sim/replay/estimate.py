@@ -15,6 +15,15 @@ Two balances, each used when the log carries its inputs (``result.notes`` says w
   ``d``/``g`` the daf fuel's O2 demand / net gas, :mod:`sim.subsystems.waste`), which is linear in
   ``m`` and solved in closed form.
 
+**Observability.** The energy balance gives ``LHV x feed``: with the feed only as the feeder's
+command (``feed_rate_t_h``: % of ram travel times a scale the tag map guesses), the LHV it
+returns is the one implied by that scale, not a measurement. :func:`observability` says so, and
+``estimate`` warns (:class:`ObservabilityWarning`, and a note) or, with ``require_observable``,
+refuses (:class:`~sim.replay.quality.LogError`). The throughput is observable with a weighed
+throughput channel ``waste_throughput_t_h`` (crane weighing per grab, a belt scale), which is
+then used instead of the command, or with the scale calibrated against one (``calibrate
+--params gain_feed_rate_t_h`` on a stretch with a known LHV).
+
 Where both ran, the energy balance gives the moisture (it rests on the steam meter; the O2
 balance on the air meters, often biased by leakage) and the O2 balance fills its gaps.
 Estimates are smoothed over ``smooth_s`` (default 10 min) and refer to the waste burning at that
@@ -24,6 +33,7 @@ the grate when it did in the log (shifted back by the hopper's residence and the
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +49,7 @@ from sim.units import NM3_PER_KMOL
 
 from .log import PlantLog
 from .openloop import EXPECTED_WASTE
+from .quality import LogError
 
 #: Feed -> steam dynamics of the reference plant (tests/test_plant.py step test) [s].
 FEED_DEAD_TIME_S, FEED_TAU_S = 120.0, 780.0
@@ -46,6 +57,24 @@ FEED_DEAD_TIME_S, FEED_TAU_S = 120.0, 780.0
 SCHEDULE_PERIOD_S = 900.0
 #: Bounds of a scenario's slug moisture (sim.config.Slug) [wt %].
 SLUG_MOISTURE_RANGE_PCT = (10.0, 70.0)
+
+
+class ObservabilityWarning(UserWarning):
+    """The waste's heating value is not observable from this log (see :func:`observability`)."""
+
+
+def observability(log: PlantLog) -> str | None:
+    """None if the log observes the throughput, else why not and what would make it observable."""
+    if "waste_throughput_t_h" in log.data and log.data["waste_throughput_t_h"].notna().mean() > 0.5:
+        return None
+    source = log.tagmap.tag_for("feed_rate_t_h")
+    how = (f"tag {source!r} x its scale {log.tagmap.tags[source].scale:g}" if source
+           else f"the derived {log.tagmap.derived['feed_rate_t_h'].expr!r}" if "feed_rate_t_h" in log.tagmap.derived
+           else "no feed channel")
+    return (f"throughput not observable: the feed is the feeder's command ({how}), so the energy balance gives "
+            "LHV x feed scale and the LHV returned is the one the assumed scale implies; it becomes observable "
+            "with a weighed throughput (map a crane-weighing or belt-scale tag to waste_throughput_t_h) or a "
+            "feed scale calibrated on a stretch of known LHV")
 
 
 @dataclass
@@ -71,8 +100,12 @@ def feed_as_burning(feed_t_h: np.ndarray, step_s: float) -> np.ndarray:
 
 
 def estimate(log: PlantLog, plant: str | PlantConfig = "reference_750tpd", scenario=None,
-             smooth_s: float = 600.0) -> Estimate:
-    """Waste LHV [MJ/kg] and moisture [wt %] from the log (see the module docstring)."""
+             smooth_s: float = 600.0, require_observable: bool = False) -> Estimate:
+    """Waste LHV [MJ/kg] and moisture [wt %] from the log (see the module docstring); warns
+    (or with ``require_observable`` raises LogError) when the throughput is not observable."""
+    why = observability(log)
+    if why and require_observable:
+        raise LogError(why)
     cfg = load_plant(plant)
     scen = load_scenario("steady_design", EXPECTED_WASTE) if scenario is None else load_scenario(scenario)
     fuel = make_fuel(cfg.waste)
@@ -83,7 +116,13 @@ def estimate(log: PlantLog, plant: str | PlantConfig = "reference_750tpd", scena
     if "feed_rate_t_h" not in d:
         raise ValueError("disturbance estimation needs the feed rate (feed_rate_t_h) in the log; it has "
                          f"{list(d.columns)}")
-    feed = feed_as_burning(d["feed_rate_t_h"].to_numpy(float), log.step_s)
+    weighed = "waste_throughput_t_h" in d and why is None
+    feed = feed_as_burning(d["waste_throughput_t_h" if weighed else "feed_rate_t_h"].to_numpy(float), log.step_s)
+    if why:
+        warnings.warn(ObservabilityWarning(why), stacklevel=2)
+        notes.append(why)
+    else:
+        notes.append("throughput from the weighed waste_throughput_t_h")
     out = pd.DataFrame(index=d.index)
     moist = []
     if "steam_flow_t_h" in d:

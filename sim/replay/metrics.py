@@ -4,7 +4,9 @@
 - ``fit_pct``: the system-identification fit, ``100 (1 - ||y - y_sim|| / ||y - mean(y)||)`` [%]
   (100 = perfect, 0 = no better than the mean, negative = worse; as MATLAB's ``compare``);
 - ``lag_s``: the shift maximising the cross-correlation of the mean-removed series within
-  ``max_lag_s``; positive when the simulation lags behind the log [s].
+  ``max_lag_s``; positive when the simulation lags behind the log [s]. A maximum at the search
+  limit is no result (the true lag may be anywhere beyond it): ``lag_s`` is then NaN and
+  ``lag_found`` false.
 
 Only instants where both series are finite count; ``n`` says how many. A logged series that
 does not vary (a dosing left at one value) has no NRMSE or fit (NaN); RMSE and bias remain.
@@ -23,21 +25,23 @@ def compare(logged: np.ndarray, simulated: np.ndarray, step_s: float, max_lag_s:
     ok = np.isfinite(y) & np.isfinite(s)
     n = int(ok.sum())
     if n < 3:
-        return {"n": n, "nrmse": float("nan"), "fit_pct": float("nan"), "lag_s": float("nan"),
+        return {"n": n, "nrmse": float("nan"), "fit_pct": float("nan"), "lag_s": float("nan"), "lag_found": False,
                 "bias": float("nan"), "rmse": float("nan")}
     e = s[ok] - y[ok]
     rmse = float(np.sqrt(np.mean(e * e)))
     span = float(np.ptp(y[ok]))
     dev = float(np.linalg.norm(y[ok] - y[ok].mean()))
     varies = span > CONSTANT_RTOL * (abs(float(y[ok].mean())) + 1.0)
+    lag = lag_s(y, s, step_s, max_lag_s)
     return {"n": n, "rmse": rmse, "bias": float(e.mean()),
             "nrmse": rmse / span if varies else float("nan"),
             "fit_pct": 100.0 * (1.0 - float(np.linalg.norm(e)) / dev) if varies else float("nan"),
-            "lag_s": lag_s(y, s, step_s, max_lag_s)}
+            "lag_s": lag, "lag_found": bool(np.isfinite(lag))}
 
 
 def lag_s(logged: np.ndarray, simulated: np.ndarray, step_s: float, max_lag_s: float) -> float:
-    """Cross-correlation lag [s] (positive: ``simulated`` is late). Gaps are interpolated over."""
+    """Cross-correlation lag [s] (positive: ``simulated`` is late); NaN when the maximum is at
+    the search limit ``±max_lag_s`` (not found). Gaps are interpolated over."""
     y, s = _filled(logged), _filled(simulated)
     if y is None or s is None:
         return float("nan")
@@ -49,6 +53,8 @@ def lag_s(logged: np.ndarray, simulated: np.ndarray, step_s: float, max_lag_s: f
         c = float(np.dot(a, b)) / len(a)
         if c > best:
             best_k, best = k, c
+    if max_k > 0 and abs(best_k) == max_k:
+        return float("nan")
     return best_k * step_s
 
 

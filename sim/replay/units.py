@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.units import ACTUATORS, KELVIN_OFFSET, MEASUREMENTS
+from sim.units import KELVIN_OFFSET
 
 #: unit -> (dimension, factor, offset): base = value * factor + offset. Bases: kg/s, Nm3/s, K, Pa,
 #: m, %, mg/Nm3, W, kg/s (dosing), -. Factors are exact SI definitions (psi: NIST SP 811).
@@ -56,7 +56,26 @@ ALIASES: dict[str, str] = {
 #: Channel-name suffix -> unit (longest suffix first when matching).
 _SUFFIX_UNITS = (("_mg_nm3", "mg/Nm3"), ("_nm3_h", "Nm3/h"), ("_t_h", "t/h"), ("_kg_h", "kg/h"),
                  ("_degc", "degC"), ("_mpa", "MPa"), ("_mm", "mm"), ("_pct", "%"), ("_mw", "MW"),
-                 ("_m", "m"))
+                 ("_pa", "Pa"), ("_flag", "-"), ("_m", "m"))
+
+#: Channels a plant log may carry besides the plant's measurements and commands: setpoints of
+#: the loops, actuator positions the commands act through, extra instruments, state flags.
+#: Name -> (unit, role); role ``setpoint``/``position`` are held between samples like commands,
+#: ``measurement`` averaged, ``flag`` held (1 = on/true). ``waste_throughput_t_h`` is a weighed
+#: throughput (crane weighing per grab, belt scale), unlike the feeder's command ``feed_rate_t_h``
+#: whose t/h come from a guessed scale. ``primary_air_zone<k>_nm3_h`` are the
+#: grate zones' undergrate air flows, ``furnace_temp_tc<k>_degc`` single thermocouples (the
+#: furnace_temp_degc channel is the plant's representative value).
+LOG_CHANNELS: dict[str, tuple[str, str]] = {
+    "steam_flow_setpoint_t_h": ("t/h", "setpoint"), "o2_setpoint_pct": ("%", "setpoint"),
+    "drum_level_setpoint_mm": ("mm", "setpoint"), "furnace_temp_setpoint_degc": ("degC", "setpoint"),
+    "primary_air_damper_pct": ("%", "position"), "secondary_air_damper_pct": ("%", "position"),
+    "id_fan_speed_pct": ("%", "position"), "furnace_pressure_pa": ("Pa", "measurement"),
+    "ram_run_flag": ("-", "flag"), "cems_calibration_flag": ("-", "flag"),
+    "waste_throughput_t_h": ("t/h", "measurement"),
+    **{f"primary_air_zone{k}_nm3_h": ("Nm3/h", "measurement") for k in range(1, 6)},
+    **{f"furnace_temp_tc{k}_degc": ("degC", "measurement") for k in range(1, 7)},
+}
 
 #: Plausibility range of each canonical channel [its unit]: instrument ranges of grate lines.
 PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
@@ -69,6 +88,12 @@ PHYSICAL_RANGES: dict[str, tuple[float, float]] = {
     "feed_rate_t_h": (0.0, 150.0), "grate_speed_pct": (0.0, 300.0), "primary_air_nm3_h": (0.0, 5.0e5),
     "secondary_air_nm3_h": (0.0, 5.0e5), "feedwater_t_h": (0.0, 400.0), "urea_kg_h": (0.0, 2000.0),
     "lime_kg_h": (0.0, 5000.0), "carbon_kg_h": (0.0, 500.0), "aux_burner_mw": (0.0, 100.0),
+    "steam_flow_setpoint_t_h": (0.0, 300.0), "o2_setpoint_pct": (0.0, 21.0), "drum_level_setpoint_mm": (-1000.0, 1000.0),
+    "furnace_temp_setpoint_degc": (0.0, 1500.0), "primary_air_damper_pct": (-5.0, 105.0),
+    "secondary_air_damper_pct": (-5.0, 105.0), "id_fan_speed_pct": (-5.0, 110.0),
+    "furnace_pressure_pa": (-2000.0, 2000.0), "waste_throughput_t_h": (0.0, 150.0), "ram_run_flag": (0.0, 1.0), "cems_calibration_flag": (0.0, 1.0),
+    **{f"primary_air_zone{k}_nm3_h": (0.0, 3.0e5) for k in range(1, 6)},
+    **{f"furnace_temp_tc{k}_degc": (0.0, 1500.0) for k in range(1, 7)},
 }
 
 
