@@ -7,6 +7,7 @@
     python scripts/replay.py calibrate --log PATH --tags ... --out DIR [--params a,b] [--max-evals N]
     python scripts/replay.py export    --log PATH --tags ... --out DIR [--simulate N --controller NAME --hours H]
     python scripts/replay.py fingerprint --log PATH --tags ... --out DIR [--scenario ...]
+    python scripts/replay.py identify  --log PATH --tags ... --out DIR [--mode mode_acc_auto]
     python scripts/replay.py synthetic --out DIR [--hours 2 --seed 0 --layout wide]   # a test log
     python scripts/replay.py synthetic --out DIR --style line [--hours 40 --formats csv.gz,xlsx --clean]
 
@@ -16,7 +17,8 @@ with tag, row, value and what was done) and ``DIR/data_availability.png``; ``--s
 command works on (validate reports on the whole export, plots the window); then its own
 ``DIR/<command>.json`` (the figures) and ``DIR/<command>.png``, and:
 open-loop ``simulated.parquet``; fingerprint ``fingerprint.txt`` (the table: log beside the
-open-loop simulation of it) and ``fingerprint.png`` (spectra); estimate ``waste_estimate.csv`` and ``scenario.yaml`` (use it as
+open-loop simulation of it) and ``fingerprint.png`` (spectra); identify ``identify.png`` (the feed -> steam and secondary air -> O2 step
+responses of the manual stretches, with 95 % bands, beside the simulator's); estimate ``waste_estimate.csv`` and ``scenario.yaml`` (use it as
 ``scenario=from_log:DIR``); shadow ``proposed.parquet``; calibrate ``calibrated_plant.yaml`` and
 ``calibrated_scenario.yaml`` (also as ``scenario.yaml``: ``--scenario from_log:DIR``); export ``dataset.npz``, ``dataset.json`` (and ``minari/``). All
 files are written to a temporary name and renamed. ``--plant`` takes a config name or YAML (e.g.
@@ -43,13 +45,14 @@ from sim.replay.calibrate import DEFAULT_PARAMETERS, calibrate
 from sim.replay.estimate import ObservabilityWarning, estimate, write_scenario
 from sim.replay.fingerprint import CHANNELS as FINGERPRINT_CHANNELS
 from sim.replay.fingerprint import fingerprint, table
+from sim.replay.identify import identify
 from sim.replay.export import episode_from_env, episode_from_log, write_dataset
 from sim.replay.openloop import KEY_CHANNELS, replay
 from sim.replay.plots import plot_availability, plot_panels, plot_spectra
 from sim.replay.shadow import shadow
 from sim.results import atomic_write, write_json, write_parquet, write_text
 
-COMMANDS = ("validate", "open-loop", "fingerprint", "estimate", "shadow", "calibrate", "export", "synthetic")
+COMMANDS = ("validate", "open-loop", "fingerprint", "identify", "estimate", "shadow", "calibrate", "export", "synthetic")
 
 
 def jsonable(obj):
@@ -133,6 +136,20 @@ def run(args) -> dict:
         plot_spectra({c: {"log": log.data[c], "simulated": simulated[c]} for c in FINGERPRINT_CHANNELS
                       if c in log.data and c in simulated and log.data[c].notna().sum() > 10},
                      out / f"{name}.png", f"Spectra of 1-min means: {Path(args.log).name} beside its open-loop simulation")
+    elif args.command == "identify":
+        mode = args.mode if args.mode is not None else (log.modes[0] if log.modes else None)
+        found = identify(log.data, log.step_s, mode or None, args.plant)
+        result.update(mode=mode, responses=found["pairs"])
+        panels = []
+        for pair, (lag, step, band, simulated) in found["responses"].items():
+            index = pd.Index(lag, name="lag_s")
+            panels.append((pair, {"log": pd.Series(step, index), "log - 95 %": pd.Series(step - band, index),
+                                  "log + 95 %": pd.Series(step + band, index),
+                                  "simulated": pd.Series(simulated, index)}))
+        if panels:
+            plot_panels(panels, out / f"{name}.png",
+                        f"Step responses (x: lag) from {Path(args.log).name} "
+                        f"({f'{mode} = 0' if mode else 'all samples, closed loop: biased'}) beside the simulator's")
     elif args.command == "estimate":
         with warnings.catch_warnings(record=True) as unobservable:
             warnings.simplefilter("always", ObservabilityWarning)
@@ -211,6 +228,8 @@ def parser() -> argparse.ArgumentParser:
                         "level loop (later segments: an hour)")
     p.add_argument("--calibration", type=Path, default=None,
                    help="open-loop: apply the parameters of a calibrate --out DIR (plant, waste and air correction)")
+    p.add_argument("--mode", default=None,
+                   help="identify: mode flag whose manual stretches (0) are used (default: the log's first; '' for all)")
     p.add_argument("--controller", default=None, help="shadow/export/synthetic: controller name or sb3:PATH.zip")
     p.add_argument("--params", default=None, help=f"calibrate: comma-separated (default {','.join(DEFAULT_PARAMETERS)})")
     p.add_argument("--max-evals", type=int, default=60, help="calibrate: simulation budget (hard: every run counts)")
