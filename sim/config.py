@@ -96,8 +96,8 @@ class Grate(_Strict):
     drying_conductance_w_k: float = F(1e2, 1e7, "heat transfer into the wet part of a cell per K above drying [W/K]")
     volatile_bed_burn_frac: float = F(0, 1, "share of released volatiles that may burn inside the bed (O2 permitting) [-]")
     devol_equivalence_ratio: float = F(0.5, 20, "largest volatile release of a cell relative to what its primary-air O2 can burn (air-limited ignition front) [-]")
-    feeder_push_share: float = F(0, 2, "push of the feeder ram on the first cells: extra transport rate per unit of relative feed change [-]")
-    feeder_push_cells: int = F(0, 40, "number of first cells the feeder ram pushes (feeder table and drying grate)")
+    feeder_push_share: float = F(0, 2, "push rate of the feeder ram on the first cells at design feed, relative to the design grate conveyance; it scales with the actual feed, and those cells move at the faster of ram and grate [-]")
+    feeder_push_cells: int = F(0, 40, "number of first cells the feeder ram pushes (feeder table, drying and main combustion grate)")
     burnout_cells: int = F(0, 40, "last cells (burnout grate under the rear arch), radiated by the furnace gas rather than the flame")
 
     @model_validator(mode="after")
@@ -135,7 +135,9 @@ class Furnace(_Strict):
     sncr_nsr_k: float = F(0.1, 10, "removal ~ 1 - exp(-k NSR) [-]")
     nh3_oxidation_temp_degc: float = F(900, 1300, "temperature above which excess NH3 burns to NO [degC]")
     nh3_capture_frac: float = F(0, 1, "share of unreacted NH3 retained downstream (ash, filter) [-]")
-    flame_loss_temp_degc: float = F(300, 800, "furnace temperature below which the flame is lost (trip) [degC]")
+    flame_failure_heat_release_mw: float = F(0, 100, "waste heat release (bed and flame, burners excluded) below which combustion counts as stopped [MW]")
+    flame_failure_detection_s: float = F(1, 3600, "time combustion must stay stopped, with the burners below their holding fire, before the flame-failure trip [s]")
+    burner_holding_fire_mw: float = F(0, 100, "auxiliary-burner firing at or above which the burners hold a supervised flame in the furnace (no flame-failure trip) [MW]")
 
 
 class Drum(_Strict):

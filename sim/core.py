@@ -18,7 +18,8 @@ runs these stages, each a pure function of its inputs that writes its own part o
 7. :func:`drum_stage` -- the drum state advances (explicit Euler; its fastest time constant is
    minutes) with the flash steam under the level (swell/shrink);
 8. :func:`fgt_stage` -- sorbent lags (dosing -> reactor -> filter cake) and fouling advance;
-9. :func:`output_stage` and :func:`trip_stage` -- the step's algebraic outputs, then the trips.
+9. :func:`output_stage` and :func:`trip_stage` -- the step's algebraic outputs, then the trips
+   (drum level; flame failure on the waste's own heat release, not a gas temperature).
 
 Nothing here allocates or knows SimPy; the plant calls :func:`sync` between events.
 """
@@ -29,7 +30,7 @@ from collections import namedtuple
 
 from numba import njit
 
-from .state import N_ACT, TRIP_FLAME_LOSS, TRIP_LEVEL_HIGH, TRIP_LEVEL_LOW, TRIP_NONE
+from .state import N_ACT, TRIP_FLAME_FAILURE, TRIP_LEVEL_HIGH, TRIP_LEVEL_LOW, TRIP_NONE
 from .subsystems import boiler, furnace, grate, stack, turbine
 from .subsystems.thermo import air_enthalpy_j_kmol, gas_enthalpy_w, saturation
 from .subsystems.chemistry import M_AIR
@@ -42,7 +43,8 @@ FEED_MOISTURE_MIN, FEED_MOISTURE_MAX, FEED_WET_ASH_MAX = 0.05, 0.75, 0.95
 CoreParams = namedtuple("CoreParams", [
     "n_cells", "residence_s", "pa_temp_k", "sa_temp_k", "ambient_k", "fouling_rate_1_s",
     "fouling_max", "thermocouple_tau_s", "o2_tau_s", "lime_tau_s", "cake_tau_s",
-    "wall_over_sat_k", "trip_level_low_m", "trip_level_high_m", "flame_loss_k",
+    "wall_over_sat_k", "trip_level_low_m", "trip_level_high_m", "flame_failure_w",
+    "flame_failure_s", "burner_holding_w",
     "nm3_h_per_kmol_s", "push_share", "design_feed_kg_s", "refractory_tau_s",
     "hhv_daf_j_kg", "h_daf", "dt_s",
 ])
@@ -121,6 +123,21 @@ def feeder_stage(r, o, hopper, feed_t_h, dt_s):
 
 
 @njit(cache=True, inline="always")
+def transport_rates(grate_speed_pct, feed_kg_s, cp):
+    """Transport rates [1/s] of the bed: (grate bars, feeder ram), both >= 0.
+
+    The bars convey every cell at ``n_cells / residence`` times the grate speed (100 % = design
+    residence). The ram pushes the first cells at a rate proportional to the waste it actually
+    delivers (``feed_kg_s``, none while the hopper bridges or is empty), ``push_share`` times
+    the design conveyance at design feed: at the design point ram and bars are matched, as a
+    line is set up, so the design bed is that of the bars alone (docs/physics.md §3.2)."""
+    k_design = cp.n_cells / cp.residence_s
+    grate_rate = k_design * max(grate_speed_pct, 0.0) / 100.0
+    ram_rate = k_design * cp.push_share * max(feed_kg_s, 0.0) / cp.design_feed_kg_s
+    return grate_rate, ram_rate
+
+
+@njit(cache=True, inline="always")
 def furnace_stage(r, bed_out, sa, aux_w, t_sat, cp, fp, gas_h, gas_cp, gas, f_out, k_tc, k_ref, k_o2):
     """Flame over the bed, furnace gas after the secondary air (into ``gas``, ``f_out``) and the lags
     of thermocouple, refractory and O2 analyser (factors ``k_*`` = 1 - exp(-dt/tau))."""
@@ -184,14 +201,25 @@ def fgt_stage(r, lime_kg_h, carbon_kg_h, cp, k1, k2, dt_s):
 
 
 @njit(cache=True, inline="always")
-def trip_stage(r, level_m, t_furnace_k, cp):
-    """Set the trip code: drum level low-low / high-high, flame loss (furnace gas temperature)."""
+def trip_stage(r, level_m, waste_heat_w, aux_w, cp, dt_s):
+    """Set the trip code: drum level low-low / high-high, flame failure.
+
+    Flame failure is detected on the combustion itself, not on a gas temperature (a furnace runs
+    on, and breaches 850 degC, while its bed burns): ``r.flame_out_s`` counts the time the waste
+    heat release ``waste_heat_w`` [W] (bed and flame, burners excluded) has been below
+    ``cp.flame_failure_w`` while the burners fire ``aux_w`` [W] below their holding fire
+    ``cp.burner_holding_w``; it resets as soon as either holds a flame, and the trip comes once it
+    reaches ``cp.flame_failure_s`` (the detection time; docs/physics.md §4.5)."""
+    if waste_heat_w < cp.flame_failure_w and aux_w < cp.burner_holding_w:
+        r.flame_out_s += dt_s
+    else:
+        r.flame_out_s = 0.0
     if level_m < cp.trip_level_low_m:
         r.trip = TRIP_LEVEL_LOW
     elif level_m > cp.trip_level_high_m:
         r.trip = TRIP_LEVEL_HIGH
-    elif t_furnace_k < cp.flame_loss_k:
-        r.trip = TRIP_FLAME_LOSS
+    elif r.flame_out_s >= cp.flame_failure_s:
+        r.trip = TRIP_FLAME_FAILURE
 
 
 @njit(cache=True)
@@ -228,10 +256,9 @@ def integrate(s, i, n_steps, dt_s, ph):
         lhv = lhv_j_kg(moisture, ash, cp.hhv_daf_j_kg, cp.h_daf)
         pa = act[2] / cp.nm3_h_per_kmol_s
         sa = act[3] / cp.nm3_h_per_kmol_s
-        move = cp.n_cells / cp.residence_s * act[1] / 100.0
-        push = cp.n_cells / cp.residence_s * cp.push_share * (feed_kg_s / cp.design_feed_kg_s - 1.0)
-        grate.step(bed, feed_kg_s, moisture, ash, move, push, pa, cp.pa_temp_k, r.refractory_k, r.furnace_gas_k,
-                   dt_s, gp, gas_h, gas_cp, ph.zone_split, flows, bed_out)
+        grate_rate, ram_rate = transport_rates(act[1], feed_kg_s, cp)
+        grate.step(bed, feed_kg_s, moisture, ash, grate_rate, ram_rate, pa, cp.pa_temp_k, r.refractory_k,
+                   r.furnace_gas_k, dt_s, gp, gas_h, gas_cp, ph.zone_split, flows, bed_out)
         saturation(r.drum_pressure_mpa, ph.sat, sat)
         t_sat = sat[boiler.S_T]
         aux_w = act[8] * 1e6
@@ -252,7 +279,7 @@ def integrate(s, i, n_steps, dt_s, ph):
         saturation(r.drum_pressure_mpa, ph.sat, sat)
         level = boiler.level_m(r.drum_water_volume_m3, r.steam_under_level_m3, q_evap, sat, bp)
         o.level_m = level
-        trip_stage(r, level, t_furnace, cp)
+        trip_stage(r, level, o.heat_release_w - aux_w, aux_w, cp, dt_s)
     return n_steps
 
 

@@ -163,7 +163,8 @@ def build_uncached(cfg: PlantConfig) -> Built:
         fouling_max=b.fouling_max, thermocouple_tau_s=fz.thermocouple_tau_s, o2_tau_s=fz.o2_analyser_tau_s,
         lime_tau_s=cfg.fgt.lime_mixing_tau_s, cake_tau_s=cfg.fgt.filter_cake_tau_s,
         wall_over_sat_k=core.WALL_OVER_SATURATION_K, trip_level_low_m=dr.trip_level_low_low_mm / 1000,
-        trip_level_high_m=dr.trip_level_high_high_mm / 1000, flame_loss_k=degc_to_k(fz.flame_loss_temp_degc),
+        trip_level_high_m=dr.trip_level_high_high_mm / 1000, flame_failure_w=fz.flame_failure_heat_release_mw * 1e6,
+        flame_failure_s=fz.flame_failure_detection_s, burner_holding_w=fz.burner_holding_fire_mw * 1e6,
         nm3_h_per_kmol_s=nm3_h_per_kmol_s, push_share=g.feeder_push_share,
         design_feed_kg_s=feed_kg_s, refractory_tau_s=fz.refractory_tau_s, hhv_daf_j_kg=fuel.hhv_daf_j_kg,
         h_daf=fuel.h_daf, dt_s=float(cfg.integration.dt_s))

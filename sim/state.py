@@ -60,9 +60,9 @@ PROCESSES = ("crane", "mixing", "cems", "scenario", "soot")
 P_CRANE, P_MIXING, P_CEMS, P_SCENARIO, P_SOOT = range(len(PROCESSES))
 N_PROC = len(PROCESSES)
 
-TRIP_NONE, TRIP_LEVEL_LOW, TRIP_LEVEL_HIGH, TRIP_FLAME_LOSS = 0, 1, 2, 3
+TRIP_NONE, TRIP_LEVEL_LOW, TRIP_LEVEL_HIGH, TRIP_FLAME_FAILURE = 0, 1, 2, 3
 TRIP_REASONS = {TRIP_LEVEL_LOW: "drum level low-low", TRIP_LEVEL_HIGH: "drum level high-high",
-                TRIP_FLAME_LOSS: "flame loss (furnace temperature)"}
+                TRIP_FLAME_FAILURE: "flame failure (combustion stopped, burners not holding a flame)"}
 
 #: Scalar state of one plant (float64 fields; counts and flags as whole numbers).
 PLANT_DTYPE = np.dtype([
@@ -90,6 +90,7 @@ PLANT_DTYPE = np.dtype([
     ("fouling_rate_scale", np.float64),    # scenario's multiplier of the fouling rate [-]
     ("refractory_k", np.float64),          # radiating surface of the refractory arches
     ("flame_k", np.float64),               # flame over the bed (primary combustion zone)
+    ("flame_out_s", np.float64),           # time combustion has been stopped (flame-failure detection) [s]
     # discrete (event processes)
     ("now_s", np.float64),                 # the clock of the event processes [s]
     ("next_event_id", np.float64),         # creation counter of pending timeouts (SimPy's tie order)

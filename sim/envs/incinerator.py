@@ -164,7 +164,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     time (SimPy ``run(until=now + control_interval_s)``). The agent must track the steam-flow
     setpoint, make power, keep the furnace above 850 degC and the stack below the GB 18485-2014
     limits, at low reagent and auxiliary-fuel cost, and keep the plant from tripping (drum level
-    low-low/high-high, flame loss). Open loop at the design commands the drum level drifts and trips
+    low-low/high-high, flame failure). Open loop at the design commands the drum level drifts and trips
     within an hour (under random actions within minutes), so the feedwater must be controlled.
 
     ## Action Space
@@ -262,7 +262,7 @@ class IncineratorEnv(gym.Env[np.ndarray, np.ndarray]):
     ## Episode End
 
     1. Termination: the plant trips (``info["violations"]["trip"]`` names the reason: drum level
-       low-low / high-high, flame loss).
+       low-low / high-high, flame failure).
     2. Truncation: plant time reaches ``episode_hours`` (default: the scenario's ``duration_h``,
        24 h for ``steady_design``, i.e. 8,640 steps of 10 s).
 

@@ -21,9 +21,12 @@ Per cell and step (exact-exponential where a rate is first order):
 - char burnout: Arrhenius kinetics, capped by the O2 the cell's primary air brings
   (12/32 kg C per kg O2, to CO2);
 - stoking: heat exchange between neighbouring cells by the grate's mixing action;
-- transport: the ram pushes the first cells (feeder table and drying grate), the grate bars
-  move all cells; each cell passes a fraction ``1 - exp(-k dt)`` of its content to the next, with
-  ``k = n_cells / residence``; the last cell discharges bottom ash (with its unburnt char, LOI).
+- transport: the grate bars convey every cell at the grate speed; on the first cells (feeder
+  table, drying and main combustion grate) the ram pushes the bed too, and the bed there moves
+  at the faster of the two (a ram can push a bed but never pulls it back; the bars carry it on
+  when the ram is slow or stopped). Each cell passes a fraction ``1 - exp(-k dt)`` in [0, 1) of
+  its content to the next, with ``k >= 0`` for any command, so no mass ever goes negative; the
+  last cell discharges bottom ash (with its unburnt char, LOI).
 
 Energy bookkeeping is exact by construction: what leaves the bed (gas enthalpy, chemical energy
 of the volatiles, the discharge) plus the change of the stored energy equals what came in (feed
@@ -69,14 +72,28 @@ def stored_energy_j(bed, p):
     return total
 
 
+@njit(cache=True, inline="always")
+def transport_fractions(grate_rate_1_s, ram_rate_1_s, dt_s):
+    """Shares of its content [-] a cell passes on in ``dt_s``: (grate cells, ram-pushed cells).
+
+    The grate bars move the bed at ``grate_rate_1_s``; in the pushed cells it moves at the faster
+    of the bars and the ram (``ram_rate_1_s``). Rates below 0 count as 0 (neither drive runs
+    backwards), so both shares are ``1 - exp(-k dt)`` with ``k >= 0``: in [0, 1) for any rate and
+    any ``dt_s >= 0``."""
+    k_grate = max(grate_rate_1_s, 0.0)
+    k_pushed = max(k_grate, ram_rate_1_s)
+    return 1.0 - math.exp(-k_grate * dt_s), 1.0 - math.exp(-k_pushed * dt_s)
+
+
 @njit(cache=True)
-def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s, pa_temp_k, t_flame_k,
+def step(bed, feed_kg_s, moisture, ash, grate_rate_1_s, ram_rate_1_s, pa_kmol_s, pa_temp_k, t_flame_k,
          t_gas_k, dt_s, p, gas_h, gas_cp, zone_split, flows, out):
     """Advance the bed by dt_s. Writes the bed's flows into ``out`` (see OUT_*).
 
     feed_kg_s: waste pushed onto the first cell; moisture, ash: its mass fractions [-];
-    move_rate_1_s: cell-to-cell transport rate by the grate bars; push_rate_1_s: extra rate in the
-    cells the feeder ram pushes (``p.push_cells`` first cells); pa_kmol_s: total primary air; pa_temp_k: its
+    grate_rate_1_s: cell-to-cell transport rate of the grate bars (:func:`transport_rates`);
+    ram_rate_1_s: the rate at which the feeder ram pushes the ``p.push_cells`` first cells
+    (negative rates count as 0); pa_kmol_s: total primary air; pa_temp_k: its
     temperature; t_flame_k: radiating temperature of the flame and arches over the first
     ``p.flame_cells``; t_gas_k: furnace gas temperature radiating on the burnout cells. ``flows`` is scratch
     space of length 4.
@@ -149,9 +166,11 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
                 r_w = bed[WATER, i] / dt_s
             s_new -= r_w * dt_s * (p.latent_heat_j_kg + sens_mass)
         h_gas += r_w * sens_mass
-        bed[WATER, i] -= r_w * dt_s
-        bed[VOLATILES, i] -= r_v * dt_s
-        bed[CHAR, i] -= r_c * dt_s
+        # Each rate is at most the cell's content per step, which it then removes; (m / dt) * dt
+        # can round an ulp past m, so the remainder is held at 0 rather than at -1e-30 kg.
+        bed[WATER, i] = max(bed[WATER, i] - r_w * dt_s, 0.0)
+        bed[VOLATILES, i] = max(bed[VOLATILES, i] - r_v * dt_s, 0.0)
+        bed[CHAR, i] = max(bed[CHAR, i] - r_c * dt_s, 0.0)
         bed[SENSIBLE, i] = s_new
         out[OUT_N2] += flows[0]
         out[OUT_O2] += flows[1]
@@ -179,8 +198,7 @@ def step(bed, feed_kg_s, moisture, ash, move_rate_1_s, push_rate_1_s, pa_kmol_s,
         bed[SENSIBLE, i] += q
         bed[SENSIBLE, i + 1] -= q
     # Transport along the grate, last cell first; the last cell discharges bottom ash.
-    frac_grate = 1.0 - math.exp(-move_rate_1_s * dt_s)
-    frac_pushed = 1.0 - math.exp(-(move_rate_1_s + push_rate_1_s) * dt_s)
+    frac_grate, frac_pushed = transport_fractions(grate_rate_1_s, ram_rate_1_s, dt_s)
     for i in range(n - 1, -1, -1):
         frac = frac_pushed if i < p.push_cells else frac_grate
         for row in range(5):
