@@ -148,9 +148,9 @@ def test_wetter_waste_lowers_steam_and_furnace_temperature():
 
 
 def test_a_furnace_below_600_degc_with_a_burning_bed_runs_on_and_trips_only_when_the_fire_is_out():
-    """docs/physics.md §4.5: a 20-min feed stop with the grate at 20 % cools the furnace gas below
-    600 degC (the old gas-temperature trip) while the bed still releases tens of MW: the line runs
-    on (breaching 850 degC). Without feed for 40 min and no burners the bed burns out, and the
+    """docs/physics.md §4.5: after a 20-min feed stop with the grate at 20 %, the fresh waste fed
+    again cools the furnace gas below 600 degC (the old gas-temperature trip) while the bed still
+    releases tens of MW throughout: the line runs on (breaching 850 degC). Without feed for 40 min and no burners the bed burns out, and the
     flame-failure trip comes one detection time after the heat release fell below its threshold."""
     plant = sim.Plant.from_config(seed=0, scenario_overrides=QUIET)
     hold, cp = LevelHold(plant), plant.model.model.ph.cp
@@ -158,7 +158,8 @@ def test_a_furnace_below_600_degc_with_a_burning_bed_runs_on_and_trips_only_when
     stop = run(plant, 20 * 60, hold, channels=("furnace_gas_temp_degc", "heat_release_mw"))
     plant.set_actuators({"feed_rate_t_h": plant.design_actuators["feed_rate_t_h"], "grate_speed_pct": 100.0})
     after = run(plant, 20 * 60, hold, channels=("furnace_gas_temp_degc", "heat_release_mw"))
-    assert after["furnace_gas_temp_degc"].min() < 600.0 and after["heat_release_mw"].min() > 20.0
+    assert after["furnace_gas_temp_degc"].min() < 600.0  # measured 580 degC (729 degC during the stop)
+    assert min(stop["heat_release_mw"].min(), after["heat_release_mw"].min()) > 20.0  # measured 25 MW
     assert plant.trip is None
     dead = sim.Plant.from_config(seed=0, scenario_overrides=QUIET)
     hold = LevelHold(dead)
